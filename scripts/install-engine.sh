@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Installs what the end-to-end path needs: Debian's dockerd with its embedded BuildKit, the
+# docker CLI with the buildx plugin, a local image registry, and the tools the stand-in
+# images are assembled with. Idempotent: a second run only checks.
+#
+# Docker 26 and buildx 0.13 come from Debian trixie, because bookworm ships Docker 20.10
+# (BuildKit 0.8) without buildx. The trixie suite is added from the machine's own mirror with
+# a low pin priority, so that nothing else on the machine is upgraded from it.
+set -euo pipefail
+
+need_install=()
+[ -x /usr/sbin/dockerd ] || need_install+=(docker.io/trixie)
+[ -x /usr/bin/docker ] || need_install+=(docker-cli/trixie)
+[ -x /usr/libexec/docker/cli-plugins/docker-buildx ] || need_install+=(docker-buildx/trixie)
+command -v docker-registry >/dev/null || need_install+=(docker-registry)
+command -v patchelf >/dev/null || need_install+=(patchelf)
+command -v busybox >/dev/null || need_install+=(busybox-static)
+[ -f /usr/lib/x86_64-linux-gnu/libc.a ] || need_install+=(libc6-dev)
+if [ ${#need_install[@]} -eq 0 ]; then
+    echo "engine packages: already installed"
+    exit 0
+fi
+
+sources=/etc/apt/sources.list.d/debian.sources
+trixie=/etc/apt/sources.list.d/conda-frontend-trixie.sources
+if [ ! -f "$trixie" ]; then
+    # The first URIs line of the machine's sources is its Debian mirror.
+    mirror=$(awk '/^URIs:/ {print $2; exit}' "$sources")
+    if [ -z "$mirror" ]; then
+        echo "error: no Debian mirror found in $sources" >&2
+        exit 1
+    fi
+    cat >"$trixie" <<EOF
+Types: deb
+URIs: $mirror
+Suites: trixie
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+EOF
+    cat >/etc/apt/preferences.d/conda-frontend-trixie <<EOF
+Package: *
+Pin: release n=trixie
+Pin-Priority: 100
+EOF
+fi
+
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# containerd, runc and tini are taken from bookworm; trixie's docker.io accepts them.
+apt-get install -y -qq --no-install-recommends "${need_install[@]}" containerd runc tini iproute2
+echo "engine packages: installed ${need_install[*]}"
