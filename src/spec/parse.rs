@@ -2,7 +2,6 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::str::FromStr;
 
 use rattler_conda_types::{MatchSpec, ParseStrictness};
 use serde::de::{self, Deserializer, MapAccess, Visitor};
