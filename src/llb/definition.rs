@@ -25,20 +25,33 @@ pub fn marshal(result: &Output, source: Option<&SourceFile>) -> pb::Definition {
     let mut locations = BTreeMap::new();
     for vertex in &ordered {
         definition.def.push(vertex.bytes.clone());
-        definition.metadata.insert(vertex.digest.clone(), vertex.metadata.clone());
+        definition
+            .metadata
+            .insert(vertex.digest.clone(), vertex.metadata.clone());
         if let (Some(range), Some(_)) = (vertex.location, source) {
             locations.insert(vertex.digest.clone(), location(range));
         }
     }
 
     let terminal = pb::Op {
-        inputs: vec![pb::Input { digest: result.vertex.digest.clone(), index: result.index }],
+        inputs: vec![pb::Input {
+            digest: result.vertex.digest.clone(),
+            index: result.index,
+        }],
         ..Default::default()
     };
     let terminal_bytes = terminal.encode_to_vec();
-    let caps = [(CAP_CONSTRAINTS.to_owned(), true), (CAP_PLATFORM.to_owned(), true)];
-    let terminal_metadata = pb::OpMetadata { caps: caps.into(), ..Default::default() };
-    definition.metadata.insert(digest_of(&terminal_bytes), terminal_metadata);
+    let caps = [
+        (CAP_CONSTRAINTS.to_owned(), true),
+        (CAP_PLATFORM.to_owned(), true),
+    ];
+    let terminal_metadata = pb::OpMetadata {
+        caps: caps.into(),
+        ..Default::default()
+    };
+    definition
+        .metadata
+        .insert(digest_of(&terminal_bytes), terminal_metadata);
     definition.def.push(terminal_bytes);
 
     if let Some(source) = source {
@@ -48,7 +61,10 @@ pub fn marshal(result: &Output, source: Option<&SourceFile>) -> pb::Definition {
             definition: None,
             language: source.language.clone(),
         };
-        definition.source = Some(pb::Source { locations, infos: vec![info] });
+        definition.source = Some(pb::Source {
+            locations,
+            infos: vec![info],
+        });
     }
     definition
 }
@@ -65,9 +81,22 @@ fn visit(vertex: &Rc<Vertex>, seen: &mut HashSet<String>, ordered: &mut Vec<Rc<V
 
 /// A source-map entry: 1-based lines, character 0, as BuildKit's Dockerfile frontend writes.
 fn location(range: SourceRange) -> pb::Locations {
-    let position = |line: u32| Some(pb::Position { line: line as i32, character: 0 });
-    let range = pb::Range { start: position(range.start_line), end: position(range.end_line) };
-    pb::Locations { locations: vec![pb::Location { source_index: 0, ranges: vec![range] }] }
+    let position = |line: u32| {
+        Some(pb::Position {
+            line: line as i32,
+            character: 0,
+        })
+    };
+    let range = pb::Range {
+        start: position(range.start_line),
+        end: position(range.end_line),
+    };
+    pb::Locations {
+        locations: vec![pb::Location {
+            source_index: 0,
+            ranges: vec![range],
+        }],
+    }
 }
 
 /// Renders a definition as readable text: one block per op in definition order, with its
@@ -85,14 +114,23 @@ pub fn render(definition: &pb::Definition) -> String {
         if let Some(name) = name {
             writeln!(text, "  name: {name}").unwrap();
         }
-        let lines = definition.source.as_ref().and_then(|source| source.locations.get(&digest));
-        if let Some(range) = lines.and_then(|l| l.locations.first()).and_then(|l| l.ranges.first()) {
+        let lines = definition
+            .source
+            .as_ref()
+            .and_then(|source| source.locations.get(&digest));
+        if let Some(range) = lines
+            .and_then(|l| l.locations.first())
+            .and_then(|l| l.ranges.first())
+        {
             let start = range.start.map_or(0, |p| p.line);
             let end = range.end.map_or(0, |p| p.line);
             writeln!(text, "  lines: {start}-{end}").unwrap();
         }
         for input in &op.inputs {
-            let from = names.get(&input.digest).cloned().unwrap_or_else(|| input.digest.clone());
+            let from = names
+                .get(&input.digest)
+                .cloned()
+                .unwrap_or_else(|| input.digest.clone());
             writeln!(text, "  input: {from}[{}]", input.index).unwrap();
         }
         render_op(&mut text, &op);
@@ -107,7 +145,12 @@ pub fn render(definition: &pb::Definition) -> String {
 
 fn render_op(text: &mut String, op: &pb::Op) {
     if let Some(platform) = &op.platform {
-        writeln!(text, "  platform: {}/{}", platform.os, platform.architecture).unwrap();
+        writeln!(
+            text,
+            "  platform: {}/{}",
+            platform.os, platform.architecture
+        )
+        .unwrap();
     }
     match &op.op {
         Some(pb::op::Op::Source(source)) => {
@@ -135,7 +178,10 @@ fn render_op(text: &mut String, op: &pb::Op) {
 }
 
 fn render_mount(mount: &pb::Mount) -> String {
-    let mut text = format!("{} input={} output={}", mount.dest, mount.input, mount.output);
+    let mut text = format!(
+        "{} input={} output={}",
+        mount.dest, mount.input, mount.output
+    );
     if !mount.selector.is_empty() {
         write!(text, " selector={}", mount.selector).unwrap();
     }
@@ -150,9 +196,14 @@ fn render_mount(mount: &pb::Mount) -> String {
 }
 
 fn render_action(action: &pb::FileAction) -> String {
-    let prefix = format!("[{} {} -> {}]", action.input, action.secondary_input, action.output);
+    let prefix = format!(
+        "[{} {} -> {}]",
+        action.input, action.secondary_input, action.output
+    );
     match &action.action {
-        Some(pb::file_action::Action::Copy(copy)) => format!("{prefix} copy {} {}", copy.src, copy.dest),
+        Some(pb::file_action::Action::Copy(copy)) => {
+            format!("{prefix} copy {} {}", copy.src, copy.dest)
+        }
         Some(pb::file_action::Action::Mkfile(mkfile)) => {
             let mode = format!("{:o}", mkfile.mode);
             let size = mkfile.data.len();

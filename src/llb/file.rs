@@ -77,9 +77,17 @@ impl FileActions {
         if let Some(last) = self.actions.last_mut() {
             last.output = 0;
         }
-        let file = pb::FileOp { actions: self.actions };
-        let op = pb::Op { op: Some(pb::op::Op::File(file)), ..Default::default() };
+        let file = pb::FileOp {
+            actions: self.actions,
+        };
+        let op = pb::Op {
+            op: Some(pb::op::Op::File(file)),
+            ..Default::default()
+        };
         let constraints = with_caps(constraints, &[CAP_FILE_BASE, CAP_CONSTRAINTS]);
-        Output { vertex: vertex(op, self.inputs, constraints), index: 0 }
+        Output {
+            vertex: vertex(op, self.inputs, constraints),
+            index: 0,
+        }
     }
 }

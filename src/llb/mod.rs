@@ -54,7 +54,10 @@ pub struct Constraints {
 
 impl Constraints {
     pub fn named(name: impl Into<String>) -> Self {
-        Self { name: Some(name.into()), ..Self::default() }
+        Self {
+            name: Some(name.into()),
+            ..Self::default()
+        }
     }
 
     pub fn at(mut self, location: Option<SourceRange>) -> Self {
@@ -72,7 +75,10 @@ pub fn digest_of(bytes: &[u8]) -> String {
 fn vertex(mut op: pb::Op, inputs: Vec<Output>, constraints: Constraints) -> Rc<Vertex> {
     op.inputs = inputs
         .iter()
-        .map(|input| pb::Input { digest: input.vertex.digest.clone(), index: input.index })
+        .map(|input| pb::Input {
+            digest: input.vertex.digest.clone(),
+            index: input.index,
+        })
         .collect();
     op.constraints = Some(pb::WorkerConstraints::default());
     let bytes = op.encode_to_vec();
@@ -81,8 +87,16 @@ fn vertex(mut op: pb::Op, inputs: Vec<Output>, constraints: Constraints) -> Rc<V
     if let Some(name) = constraints.name {
         description.insert(CUSTOM_NAME.to_owned(), name);
     }
-    let caps = constraints.caps.iter().map(|cap| ((*cap).to_owned(), true)).collect();
-    let metadata = pb::OpMetadata { description, caps, ..Default::default() };
+    let caps = constraints
+        .caps
+        .iter()
+        .map(|cap| ((*cap).to_owned(), true))
+        .collect();
+    let metadata = pb::OpMetadata {
+        description,
+        caps,
+        ..Default::default()
+    };
     Rc::new(Vertex {
         digest: digest_of(&bytes),
         bytes,

@@ -6,14 +6,20 @@ use super::*;
 
 /// An image, by a reference that should be pinned by digest (`name@sha256:…`).
 pub fn image(reference: &str, platform: &pb::Platform, constraints: Constraints) -> Output {
-    let source = pb::SourceOp { identifier: format!("docker-image://{reference}"), attrs: BTreeMap::new() };
+    let source = pb::SourceOp {
+        identifier: format!("docker-image://{reference}"),
+        attrs: BTreeMap::new(),
+    };
     let op = pb::Op {
         op: Some(pb::op::Op::Source(source)),
         platform: Some(platform.clone()),
         ..Default::default()
     };
     let constraints = with_caps(constraints, &[CAP_SOURCE_IMAGE]);
-    Output { vertex: vertex(op, Vec::new(), constraints), index: 0 }
+    Output {
+        vertex: vertex(op, Vec::new(), constraints),
+        index: 0,
+    }
 }
 
 /// A directory the client shares in the build session under `name`, limited to `follow_paths`.
@@ -40,9 +46,18 @@ pub fn local(
         attrs.insert(ATTR_LOCAL_DIFFER.to_owned(), "none".to_owned());
         caps.push(CAP_SOURCE_LOCAL_DIFFER);
     }
-    let source = pb::SourceOp { identifier: format!("local://{name}"), attrs };
-    let op = pb::Op { op: Some(pb::op::Op::Source(source)), ..Default::default() };
-    Output { vertex: vertex(op, Vec::new(), with_caps(constraints, &caps)), index: 0 }
+    let source = pb::SourceOp {
+        identifier: format!("local://{name}"),
+        attrs,
+    };
+    let op = pb::Op {
+        op: Some(pb::op::Op::Source(source)),
+        ..Default::default()
+    };
+    Output {
+        vertex: vertex(op, Vec::new(), with_caps(constraints, &caps)),
+        index: 0,
+    }
 }
 
 pub(super) fn with_caps(mut constraints: Constraints, caps: &[&'static str]) -> Constraints {

@@ -11,7 +11,10 @@ pub struct SourceRange {
 
 impl SourceRange {
     pub fn line(line: u32) -> Self {
-        Self { start_line: line, end_line: line }
+        Self {
+            start_line: line,
+            end_line: line,
+        }
     }
 }
 
@@ -29,7 +32,13 @@ pub struct SpecError {
 
 impl SpecError {
     pub fn new(file: &str, line: u32, column: u32, message: impl Into<String>) -> Self {
-        Self { file: file.to_owned(), line, column, message: message.into(), help: None }
+        Self {
+            file: file.to_owned(),
+            line,
+            column,
+            message: message.into(),
+            help: None,
+        }
     }
 
     pub fn with_help(mut self, help: impl Into<String>) -> Self {

@@ -57,7 +57,8 @@ impl<'de> Visitor<'de> for DependencyVisitor {
             }
             pip = Some(map.next_value::<Vec<String>>()?);
         }
-        pip.map(RawDependency::Pip).ok_or_else(|| de::Error::custom("empty mapping in dependencies"))
+        pip.map(RawDependency::Pip)
+            .ok_or_else(|| de::Error::custom("empty mapping in dependencies"))
     }
 }
 
@@ -83,8 +84,13 @@ pub fn parse_environment(file_name: &str, text: &str) -> Result<Environment, Spe
     for (key, value) in raw.variables {
         let value = scalar_to_string(&value).ok_or_else(|| {
             let line = key_line(text, ranges.variables, &key);
-            SpecError::new(file_name, line, 0, format!("variable `{key}` is not a scalar"))
-                .with_help("write the value as a string, for example `KEY: \"value\"`")
+            SpecError::new(
+                file_name,
+                line,
+                0,
+                format!("variable `{key}` is not a scalar"),
+            )
+            .with_help("write the value as a string, for example `KEY: \"value\"`")
         })?;
         environment.variables.insert(key, value);
     }
@@ -108,11 +114,16 @@ pub fn parse_environment(file_name: &str, text: &str) -> Result<Environment, Spe
 /// Decodes the bytes of a spec file as UTF-8, rejecting UTF-16 and other encodings.
 pub fn decode_spec<'a>(file_name: &str, bytes: &'a [u8]) -> Result<&'a str, SpecError> {
     if bytes.starts_with(&[0xff, 0xfe]) || bytes.starts_with(&[0xfe, 0xff]) {
-        return Err(SpecError::new(file_name, 0, 0, "the file is encoded as UTF-16")
-            .with_help("save the file as UTF-8"));
+        return Err(
+            SpecError::new(file_name, 0, 0, "the file is encoded as UTF-16")
+                .with_help("save the file as UTF-8"),
+        );
     }
     std::str::from_utf8(bytes).map_err(|error| {
-        let line = bytes[..error.valid_up_to()].iter().filter(|&&byte| byte == b'\n').count();
+        let line = bytes[..error.valid_up_to()]
+            .iter()
+            .filter(|&&byte| byte == b'\n')
+            .count();
         SpecError::new(file_name, line as u32 + 1, 0, "the file is not valid UTF-8")
             .with_help("save the file as UTF-8")
     })
@@ -120,8 +131,10 @@ pub fn decode_spec<'a>(file_name: &str, bytes: &'a [u8]) -> Result<&'a str, Spec
 
 fn check_encoding<'a>(file_name: &str, text: &'a str) -> Result<&'a str, SpecError> {
     if text.contains('\0') {
-        return Err(SpecError::new(file_name, 0, 0, "the file contains NUL characters")
-            .with_help("save the file as UTF-8; UTF-16 is not supported"));
+        return Err(
+            SpecError::new(file_name, 0, 0, "the file contains NUL characters")
+                .with_help("save the file as UTF-8; UTF-16 is not supported"),
+        );
     }
     Ok(text.strip_prefix('\u{feff}').unwrap_or(text))
 }
@@ -143,9 +156,9 @@ fn check_indentation(file_name: &str, text: &str) -> Result<(), SpecError> {
 }
 
 fn yaml_error(file_name: &str, error: &serde_yaml::Error) -> SpecError {
-    let (line, column) = error
-        .location()
-        .map_or((0, 0), |location| (location.line() as u32, location.column() as u32));
+    let (line, column) = error.location().map_or((0, 0), |location| {
+        (location.line() as u32, location.column() as u32)
+    });
     // serde_yaml appends " at line L column C"; the location is already in the prefix.
     let message = error.to_string();
     let message = match message.find(" at line ") {
@@ -166,8 +179,15 @@ fn check_match_spec(
         Ok(_) => Ok(()),
         Err(error) => {
             let line = item_line(text, section, spec);
-            Err(SpecError::new(file_name, line, 0, format!("invalid match spec `{spec}`: {error}"))
-                .with_help("write a conda match spec such as `numpy >=2.0` or `conda-forge::python=3.12`"))
+            Err(SpecError::new(
+                file_name,
+                line,
+                0,
+                format!("invalid match spec `{spec}`: {error}"),
+            )
+            .with_help(
+                "write a conda match spec such as `numpy >=2.0` or `conda-forge::python=3.12`",
+            ))
         }
     }
 }
@@ -197,7 +217,10 @@ fn section_ranges(text: &str) -> Ranges {
     let mut current: Option<(&str, u32)> = None;
     let mut last_content = 0;
     let close = |ranges: &mut Ranges, key: &str, start: u32, end: u32| {
-        let range = Some(SourceRange { start_line: start, end_line: end.max(start) });
+        let range = Some(SourceRange {
+            start_line: start,
+            end_line: end.max(start),
+        });
         match key {
             "channels" => ranges.channels = range,
             "dependencies" => ranges.dependencies = range,
@@ -230,12 +253,19 @@ fn section_ranges(text: &str) -> Ranges {
 /// Finds the line of a list item inside a section, or the section's first line.
 fn item_line(text: &str, section: Option<SourceRange>, item: &str) -> u32 {
     let Some(section) = section else { return 0 };
-    let lines = text.lines().enumerate().map(|(index, line)| (index as u32 + 1, line));
+    let lines = text
+        .lines()
+        .enumerate()
+        .map(|(index, line)| (index as u32 + 1, line));
     for (number, line) in lines {
         if number < section.start_line || number > section.end_line {
             continue;
         }
-        let value = line.trim().trim_start_matches('-').trim().trim_matches(['"', '\'']);
+        let value = line
+            .trim()
+            .trim_start_matches('-')
+            .trim()
+            .trim_matches(['"', '\'']);
         if value == item {
             return number;
         }
@@ -249,7 +279,12 @@ fn key_line(text: &str, section: Option<SourceRange>, key: &str) -> u32 {
     for (index, line) in text.lines().enumerate() {
         let number = index as u32 + 1;
         if number > section.start_line && number <= section.end_line {
-            let name = line.trim().split(':').next().unwrap_or("").trim_matches(['"', '\'']);
+            let name = line
+                .trim()
+                .split(':')
+                .next()
+                .unwrap_or("")
+                .trim_matches(['"', '\'']);
             if name == key {
                 return number;
             }
@@ -289,12 +324,27 @@ image:
         assert_eq!(environment.pip, ["requests==2.31"]);
         assert_eq!(environment.variables["LEVEL"], "3");
         assert_eq!(environment.image.cmd, Some(vec!["greet".to_owned()]));
-        assert_eq!(environment.ranges.channels, Some(SourceRange { start_line: 3, end_line: 5 }));
+        assert_eq!(
+            environment.ranges.channels,
+            Some(SourceRange {
+                start_line: 3,
+                end_line: 5
+            })
+        );
         assert_eq!(
             environment.ranges.dependencies,
-            Some(SourceRange { start_line: 6, end_line: 10 })
+            Some(SourceRange {
+                start_line: 6,
+                end_line: 10
+            })
         );
-        assert_eq!(environment.ranges.image, Some(SourceRange { start_line: 14, end_line: 15 }));
+        assert_eq!(
+            environment.ranges.image,
+            Some(SourceRange {
+                start_line: 14,
+                end_line: 15
+            })
+        );
     }
 
     #[test]
@@ -311,7 +361,10 @@ image:
         let error = parse_environment("environment.yml", text).unwrap_err();
         assert_eq!(error.file, "environment.yml");
         assert_eq!(error.line, 4);
-        assert!(error.to_string().starts_with("environment.yml:4:"), "{error}");
+        assert!(
+            error.to_string().starts_with("environment.yml:4:"),
+            "{error}"
+        );
     }
 
     #[test]
@@ -319,7 +372,11 @@ image:
         let text = "name: x\nchannels:\n  - a\ndependencies:\n  - {conda: [x]}\n";
         let error = parse_environment("environment.yml", text).unwrap_err();
         assert_eq!(error.line, 5);
-        assert!(error.message.contains("unknown list `conda`"), "{}", error.message);
+        assert!(
+            error.message.contains("unknown list `conda`"),
+            "{}",
+            error.message
+        );
     }
 
     #[test]
@@ -327,7 +384,12 @@ image:
         let text = "dependencies:\n  - numpy\n  - \"python >=3.9,,<<3\"\n";
         let error = parse_environment("environment.yml", text).unwrap_err();
         assert_eq!(error.line, 3);
-        assert!(error.message.starts_with("invalid match spec `python >=3.9,,<<3`"), "{error}");
+        assert!(
+            error
+                .message
+                .starts_with("invalid match spec `python >=3.9,,<<3`"),
+            "{error}"
+        );
     }
 
     #[test]

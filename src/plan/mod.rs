@@ -1,0 +1,13 @@
+//! Planning: the spec and the build options become LLB stages. Pure: every fact from BuildKit
+//! (image configs, the lock file, the session) is resolved before and passed in.
+
+mod channels;
+mod lock;
+mod options;
+mod prune;
+mod stages;
+
+pub use channels::{local_channel, local_channels, LocalChannel, CHANNELS_MOUNT};
+pub use lock::{check_fresh, lock_file_name, locked_packages};
+pub use options::*;
+pub use stages::{plan, Plan, PlanError, PlanInputs, ResolvedImage, SpecFiles};

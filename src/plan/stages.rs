@@ -1,0 +1,234 @@
+//! The stages of the default graph: builder, create, prune, runtime.
+
+use crate::image::{ImageConfig, Platform, PREFIX};
+use crate::llb::{self, Constraints, Exec, Mount, Output};
+use crate::proto::pb;
+use crate::spec::{Environment, SourceRange};
+
+use super::channels::{installer_spec, local_channels, LocalChannel};
+use super::lock::{check_fresh, locked_packages};
+use super::options::{BuildOptions, PruneProfile};
+use super::prune;
+
+/// Where the create step finds the spec or the lock file.
+const SPEC_MOUNT: &str = "/conda-frontend";
+/// The conda package cache of the builder, kept between builds in a cache mount.
+const PACKAGE_CACHE: &str = "/opt/conda/pkgs";
+
+/// An image whose reference is pinned by digest, with its config.
+#[derive(Debug, Clone)]
+pub struct ResolvedImage {
+    pub reference: String,
+    pub config: ImageConfig,
+}
+
+/// The files read from the spec directory.
+#[derive(Debug, Clone)]
+pub struct SpecFiles {
+    /// The lock file for the target platform, when there is one: name and contents.
+    pub lock: Option<(String, String)>,
+}
+
+/// Everything a plan is made from.
+#[derive(Debug, Clone)]
+pub struct PlanInputs<'a> {
+    pub environment: &'a Environment,
+    pub files: &'a SpecFiles,
+    pub options: &'a BuildOptions,
+    pub platform: &'a Platform,
+    pub builder: &'a ResolvedImage,
+    /// The runtime base; only the `runtime` target needs it.
+    pub runtime: Option<&'a ResolvedImage>,
+    /// Session of the client that shares the build context.
+    pub session_id: &'a str,
+}
+
+/// The result of planning: the filesystem to return and its image config.
+#[derive(Debug)]
+pub struct Plan {
+    pub result: Output,
+    pub config: ImageConfig,
+}
+
+/// A spec that cannot be built, with the lines that cause it when known.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct PlanError {
+    pub message: String,
+    pub range: Option<SourceRange>,
+}
+
+impl PlanError {
+    fn new(message: impl Into<String>, range: Option<SourceRange>) -> Self {
+        Self {
+            message: message.into(),
+            range,
+        }
+    }
+}
+
+/// Builds the graph of the requested target.
+pub fn plan(inputs: &PlanInputs) -> Result<Plan, PlanError> {
+    let environment = inputs.environment;
+    let subdir = inputs.platform.conda_subdir().ok_or_else(|| {
+        PlanError::new(
+            format!("platform `{}` has no conda packages", inputs.platform.id()),
+            None,
+        )
+    })?;
+    let locals =
+        local_channels(environment).map_err(|e| PlanError::new(e, environment.ranges.channels))?;
+
+    // The builder: an image with a conda installer.
+    let platform = pb::Platform {
+        architecture: inputs.platform.architecture.clone(),
+        os: inputs.platform.os.clone(),
+        variant: inputs.platform.variant.clone().unwrap_or_default(),
+    };
+    let builder = llb::image(&inputs.builder.reference, &platform, Constraints::default());
+
+    // Create: install the environment into /env, from the lock file when there is one.
+    let created = create(inputs, &locals, &builder, &platform, subdir)?;
+    if inputs.options.target == "env" {
+        let mut config = inputs.builder.config.clone();
+        config.activate_prefix();
+        return Ok(Plan {
+            result: created,
+            config,
+        });
+    }
+
+    // Prune: remove what is not needed at run time.
+    let pruned = match prune::script(inputs.options.prune) {
+        Some(script) => run_shell(
+            inputs,
+            &platform,
+            &created,
+            script,
+            prune_name(inputs.options.prune),
+        ),
+        None => created,
+    };
+
+    // Runtime: /env copied into the runtime base at the same path.
+    let runtime = inputs
+        .runtime
+        .ok_or_else(|| PlanError::new("the runtime image is not resolved", None))?;
+    let base = llb::image(&runtime.reference, &platform, Constraints::default());
+    let copy_name = format!("[runtime] COPY {PREFIX} {PREFIX}");
+    let result = llb::copy(&base, &pruned, PREFIX, PREFIX).run(Constraints::named(copy_name));
+    let config =
+        ImageConfig::for_runtime(&runtime.config, inputs.platform, &inputs.options.runtime);
+    Ok(Plan { result, config })
+}
+
+fn create(
+    inputs: &PlanInputs,
+    locals: &[LocalChannel],
+    builder: &Output,
+    platform: &pb::Platform,
+    subdir: &str,
+) -> Result<Output, PlanError> {
+    let environment = inputs.environment;
+    let (file_name, data, args) = match &inputs.files.lock {
+        Some((name, text)) => {
+            let locked = locked_packages(name, text).map_err(|e| PlanError::new(e, None))?;
+            check_fresh(environment, name, &locked)
+                .map_err(|e| PlanError::new(e, environment.ranges.dependencies))?;
+            let path = format!("{SPEC_MOUNT}/{name}");
+            let args = [
+                "mamba", "create", "-y", "--copy", "-p", PREFIX, "--file", &path,
+            ];
+            (name.clone(), text.clone(), args.map(str::to_owned).to_vec())
+        }
+        None => {
+            let text = installer_spec(environment, locals)
+                .map_err(|e| PlanError::new(e, environment.ranges.channels))?;
+            let path = format!("{SPEC_MOUNT}/environment.yml");
+            let args = ["mamba", "env", "create", "-y", "-p", PREFIX, "-f", &path];
+            (
+                "environment.yml".to_owned(),
+                text,
+                args.map(str::to_owned).to_vec(),
+            )
+        }
+    };
+    let spec_file = llb::mkfile(&[(&format!("/{file_name}"), 0o644, data.as_bytes())])
+        .run(Constraints::named(format!("[create] write {file_name}")));
+
+    let mut mounts = vec![
+        Mount::Writable {
+            dest: "/".to_owned(),
+            source: builder.clone(),
+        },
+        Mount::ReadOnly {
+            dest: SPEC_MOUNT.to_owned(),
+            source: spec_file,
+            selector: String::new(),
+        },
+        Mount::Cache {
+            dest: PACKAGE_CACHE.to_owned(),
+            id: format!("conda-frontend/pkgs/{subdir}"),
+            locked: true,
+        },
+    ];
+    if !locals.is_empty() {
+        let paths: Vec<String> = locals.iter().map(|local| local.path.clone()).collect();
+        let name = format!("[context] load local channels {}", paths.join(", "));
+        let constraints = Constraints::named(name).at(environment.ranges.channels);
+        let context = llb::local("context", inputs.session_id, &paths, false, constraints);
+        for local in locals {
+            let selector = format!("/{}", local.path);
+            mounts.push(Mount::ReadOnly {
+                dest: local.mount_point(),
+                source: context.clone(),
+                selector,
+            });
+        }
+    }
+
+    let mut env = inputs.builder.config.config.env.clone();
+    env.extend(["CONDA_ALWAYS_COPY=true", "MAMBA_ALWAYS_COPY=true"].map(str::to_owned));
+    env.push(format!("CONDA_PKGS_DIRS={PACKAGE_CACHE}"));
+    let exec = Exec {
+        args: args.clone(),
+        env,
+        cwd: "/".to_owned(),
+        user: "root".to_owned(),
+        platform: platform.clone(),
+        mounts,
+    };
+    let name = format!("[create] {}", args.join(" "));
+    let outputs = exec.run(Constraints::named(name).at(environment.ranges.dependencies));
+    Ok(outputs[0].clone())
+}
+
+fn prune_name(profile: PruneProfile) -> String {
+    let profile = match profile {
+        PruneProfile::None => "none",
+        PruneProfile::Standard => "standard",
+        PruneProfile::Aggressive => "aggressive",
+    };
+    format!("[prune] remove files not needed at run time ({profile})")
+}
+
+fn run_shell(
+    inputs: &PlanInputs,
+    platform: &pb::Platform,
+    root: &Output,
+    script: String,
+    name: String,
+) -> Output {
+    let exec = Exec {
+        args: vec!["/bin/sh".to_owned(), "-c".to_owned(), script],
+        env: inputs.builder.config.config.env.clone(),
+        cwd: "/".to_owned(),
+        user: "root".to_owned(),
+        platform: platform.clone(),
+        mounts: vec![Mount::Writable {
+            dest: "/".to_owned(),
+            source: root.clone(),
+        }],
+    };
+    exec.run(Constraints::named(name).at(inputs.environment.ranges.image))[0].clone()
+}
