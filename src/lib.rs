@@ -5,6 +5,7 @@
 //! [`image`] writes the OCI image config, and [`gateway`] talks to BuildKit.
 //! [`install`] is a conda installer that the stand-in builder image ships.
 
+pub mod frontend;
 pub mod gateway;
 pub mod image;
 pub mod install;

@@ -1,0 +1,182 @@
+//! One build, start to end: read the spec through the gateway, plan it, solve the graph, and
+//! return the result with its image config.
+
+mod load;
+mod subrequest;
+
+use std::collections::BTreeMap;
+
+use tracing::debug;
+
+use crate::gateway::{source_error, FrontendEnv, Gateway, GatewayError};
+use crate::image::{reference, ImageConfig, Platform};
+use crate::llb::{self, SourceFile};
+use crate::plan::{self, BuildOptions, PlanInputs, ResolvedImage, SpecFiles};
+use crate::proto::gateway::{self as api, CacheOptionsEntry};
+use crate::proto::pb;
+use crate::spec;
+
+/// Result metadata key of the image config.
+const IMAGE_CONFIG_KEY: &str = "containerimage.config";
+
+/// Runs the build BuildKit asked for and returns what `Return` sends.
+pub async fn run(gateway: &Gateway, env: &FrontendEnv) -> Result<api::Result, GatewayError> {
+    if let Some(request) = env.opts.get("requestid").filter(|id| !id.is_empty()) {
+        return subrequest::answer(request);
+    }
+
+    // Load the spec and the lock file beside it.
+    let platform = target_platform(gateway, env)?;
+    let subdir = platform.conda_subdir().ok_or_else(|| {
+        GatewayError::unknown(format!(
+            "platform `{}` has no conda packages",
+            platform.id()
+        ))
+    })?;
+    let filename = env
+        .opts
+        .get("filename")
+        .map_or("environment.yml", String::as_str)
+        .to_owned();
+    let loaded = load::load_spec(gateway, env, &filename, &plan::lock_file_name(subdir)).await?;
+
+    // Parse it and merge the build options.
+    let text = spec::decode_spec(&filename, &loaded.data)
+        .map_err(|e| spec_error(&e, &filename, &loaded.data))?;
+    let environment = spec::parse_environment(&filename, text)
+        .map_err(|e| spec_error(&e, &filename, &loaded.data))?;
+    let options = BuildOptions::resolve(&env.opts, &environment.image, &environment.variables)
+        .map_err(|e| GatewayError::new(crate::gateway::CODE_INVALID_ARGUMENT, e.0))?;
+    debug!(?options, "build options resolved");
+
+    // Resolve the images, pinned by digest so the graph does not change under a moving tag.
+    let pb_platform = pb::Platform {
+        architecture: platform.architecture.clone(),
+        os: platform.os.clone(),
+        variant: platform.variant.clone().unwrap_or_default(),
+    };
+    let resolve_mode = env
+        .opts
+        .get("image-resolve-mode")
+        .map_or("", String::as_str);
+    let builder =
+        resolve_image(gateway, &options.builder_image, &pb_platform, resolve_mode).await?;
+    let runtime = match options.target.as_str() {
+        "runtime" => {
+            Some(resolve_image(gateway, &options.runtime_image, &pb_platform, resolve_mode).await?)
+        }
+        _ => None,
+    };
+
+    // Plan and solve.
+    let files = SpecFiles { lock: loaded.lock };
+    let inputs = PlanInputs {
+        environment: &environment,
+        files: &files,
+        options: &options,
+        platform: &platform,
+        builder: &builder,
+        runtime: runtime.as_ref(),
+        session_id: &env.session_id,
+    };
+    let planned = plan::plan(&inputs)
+        .map_err(|e| source_error(&e.message, &filename, &loaded.data, e.range))?;
+    let source = SourceFile {
+        filename: filename.clone(),
+        data: loaded.data.clone(),
+        language: "yaml".to_owned(),
+    };
+    let definition = llb::marshal(&planned.result, Some(&source));
+    debug!(ops = definition.def.len(), "sending the solve request");
+    let id = gateway
+        .solve(definition, cache_imports(&env.opts)?, false)
+        .await?;
+
+    let mut metadata = BTreeMap::new();
+    metadata.insert(IMAGE_CONFIG_KEY.to_owned(), planned.config.to_json());
+    let reference = api::Ref { id, def: None };
+    Ok(api::Result {
+        result: Some(api::result::Result::Ref(reference)),
+        metadata,
+    })
+}
+
+/// Turns a spec error into one whose details show the offending lines.
+fn spec_error(error: &spec::SpecError, filename: &str, data: &[u8]) -> GatewayError {
+    source_error(&error.to_string(), filename, data, error.range())
+}
+
+/// Returns the platform to build for: the `platform` opt, else the worker's own.
+fn target_platform(gateway: &Gateway, env: &FrontendEnv) -> Result<Platform, GatewayError> {
+    if let Some(value) = env.opts.get("platform").filter(|value| !value.is_empty()) {
+        if value.contains(',') {
+            return Err(GatewayError::new(
+                crate::gateway::CODE_INVALID_ARGUMENT,
+                format!("building for several platforms (`{value}`) is not supported; build each platform on its own"),
+            ));
+        }
+        let mut parts = value.split('/');
+        let os = parts.next().unwrap_or_default().to_owned();
+        let architecture = parts.next().unwrap_or_default().to_owned();
+        let variant = parts.next().map(str::to_owned);
+        return Ok(Platform {
+            os,
+            architecture,
+            variant,
+        });
+    }
+    let worker = gateway
+        .worker_platforms
+        .first()
+        .cloned()
+        .or_else(|| env.worker_platform());
+    let (os, architecture, variant) =
+        worker.unwrap_or(("linux".into(), "amd64".into(), String::new()));
+    Ok(Platform {
+        os,
+        architecture,
+        variant: Some(variant).filter(|v| !v.is_empty()),
+    })
+}
+
+async fn resolve_image(
+    gateway: &Gateway,
+    name: &str,
+    platform: &pb::Platform,
+    resolve_mode: &str,
+) -> Result<ResolvedImage, GatewayError> {
+    let normalized = reference::normalize(name);
+    let resolved = gateway
+        .resolve_image_config(&normalized, platform, resolve_mode)
+        .await?;
+    let config = ImageConfig::from_json(&resolved.config).map_err(|e| {
+        GatewayError::unknown(format!("image `{normalized}` has an invalid config: {e}"))
+    })?;
+    Ok(ResolvedImage {
+        reference: reference::pin(&normalized, &resolved.digest),
+        config,
+    })
+}
+
+/// Reads the `cache-imports` opt: a JSON list of `{"Type": …, "Attrs": {…}}`.
+fn cache_imports(opts: &BTreeMap<String, String>) -> Result<Vec<CacheOptionsEntry>, GatewayError> {
+    #[derive(serde::Deserialize)]
+    #[serde(rename_all = "PascalCase")]
+    struct Entry {
+        r#type: String,
+        #[serde(default)]
+        attrs: BTreeMap<String, String>,
+    }
+    let Some(value) = opts.get("cache-imports").filter(|value| !value.is_empty()) else {
+        return Ok(Vec::new());
+    };
+    let entries: Vec<Entry> = serde_json::from_str(value)
+        .map_err(|e| GatewayError::unknown(format!("invalid `cache-imports` option: {e}")))?;
+    Ok(entries
+        .into_iter()
+        .map(|entry| CacheOptionsEntry {
+            r#type: entry.r#type,
+            attrs: entry.attrs,
+        })
+        .collect())
+}
