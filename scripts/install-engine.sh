@@ -16,6 +16,8 @@ command -v docker-registry >/dev/null || need_install+=(docker-registry)
 command -v patchelf >/dev/null || need_install+=(patchelf)
 command -v busybox >/dev/null || need_install+=(busybox-static)
 [ -f /usr/lib/x86_64-linux-gnu/libc.a ] || need_install+=(libc6-dev)
+command -v zstd >/dev/null || need_install+=(zstd)
+command -v curl >/dev/null || need_install+=(curl)
 if [ ${#need_install[@]} -eq 0 ]; then
     echo "engine packages: already installed"
     exit 0

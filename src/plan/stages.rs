@@ -187,12 +187,15 @@ fn create(
         }
     }
 
-    let mut env = inputs.builder.config.config.env.clone();
-    env.extend(["CONDA_ALWAYS_COPY=true", "MAMBA_ALWAYS_COPY=true"].map(str::to_owned));
-    env.push(format!("CONDA_PKGS_DIRS={PACKAGE_CACHE}"));
+    // Copies, never hardlinks, from the package cache: the cache is a mount that the
+    // image does not contain.
+    let mut builder_config = inputs.builder.config.clone();
+    builder_config.set_env_var("CONDA_ALWAYS_COPY", "true");
+    builder_config.set_env_var("MAMBA_ALWAYS_COPY", "true");
+    builder_config.set_env_var("CONDA_PKGS_DIRS", PACKAGE_CACHE);
     let exec = Exec {
         args: args.clone(),
-        env,
+        env: builder_config.config.env,
         cwd: "/".to_owned(),
         user: "root".to_owned(),
         platform: platform.clone(),
