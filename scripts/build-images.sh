@@ -285,6 +285,12 @@ main() {
     esac
     check_engine
     mkdir -p "$WORK_DIR"
+    # Runs share the staging directories, so a second run waits for the first.
+    exec 9>"$WORK_DIR/.lock"
+    if ! flock -n 9; then
+        log "waiting for another build-images.sh run to finish"
+        flock 9
+    fi
     case "$part" in
         runtime) build_runtime ;;
         builder)
