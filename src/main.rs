@@ -45,7 +45,11 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    runtime.block_on(serve())
+    let code = runtime.block_on(serve());
+    // The stdin reader is a blocking thread that waits for BuildKit, which in turn waits for
+    // this process to exit; dropping the runtime normally would wait for that thread forever.
+    runtime.shutdown_background();
+    code
 }
 
 /// Connects to BuildKit, runs the build and returns its result or its error.

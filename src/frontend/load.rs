@@ -43,12 +43,9 @@ pub async fn load_spec(
     let id = gateway.solve(definition, Vec::new(), false).await?;
 
     let data = gateway.read_file(&id, filename).await?.ok_or_else(|| {
-        GatewayError::new(
-            crate::gateway::CODE_INVALID_ARGUMENT,
-            format!(
-                "`{filename}` was not found in the build definition directory; pass it with `-f`"
-            ),
-        )
+        GatewayError::unknown(format!(
+            "`{filename}` was not found in the build definition directory; pass it with `-f`"
+        ))
     })?;
     let lock = match gateway.read_file(&id, &lock_path).await? {
         Some(bytes) => {

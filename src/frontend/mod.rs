@@ -46,7 +46,7 @@ pub async fn run(gateway: &Gateway, env: &FrontendEnv) -> Result<api::Result, Ga
     let environment = spec::parse_environment(&filename, text)
         .map_err(|e| spec_error(&e, &filename, &loaded.data))?;
     let options = BuildOptions::resolve(&env.opts, &environment.image, &environment.variables)
-        .map_err(|e| GatewayError::new(crate::gateway::CODE_INVALID_ARGUMENT, e.0))?;
+        .map_err(|e| GatewayError::unknown(e.0))?;
     debug!(?options, "build options resolved");
 
     // Resolve the images, pinned by digest so the graph does not change under a moving tag.
@@ -110,9 +110,7 @@ fn spec_error(error: &spec::SpecError, filename: &str, data: &[u8]) -> GatewayEr
 fn target_platform(gateway: &Gateway, env: &FrontendEnv) -> Result<Platform, GatewayError> {
     if let Some(value) = env.opts.get("platform").filter(|value| !value.is_empty()) {
         if value.contains(',') {
-            return Err(GatewayError::new(
-                crate::gateway::CODE_INVALID_ARGUMENT,
-                format!("building for several platforms (`{value}`) is not supported; build each platform on its own"),
+            return Err(GatewayError::unknown(format!("building for several platforms (`{value}`) is not supported; build each platform on its own"),
             ));
         }
         let mut parts = value.split('/');

@@ -7,9 +7,9 @@ use serde_json::json;
 use crate::proto::gateway::Status;
 use crate::spec::SourceRange;
 
-/// gRPC codes this frontend returns.
+/// gRPC codes this frontend returns. Build failures use `Unknown`, because BuildKit prints
+/// any other code's name before the message once for every process the error passes through.
 pub const CODE_UNKNOWN: i32 = 2;
-pub const CODE_INVALID_ARGUMENT: i32 = 3;
 pub const CODE_UNIMPLEMENTED: i32 = 12;
 
 /// Type URL BuildKit registers for a source excerpt attached to an error (JSON encoded).
@@ -54,7 +54,7 @@ pub fn source_error(
     range: Option<SourceRange>,
 ) -> GatewayError {
     let mut status = Status {
-        code: CODE_INVALID_ARGUMENT,
+        code: CODE_UNKNOWN,
         message: message.to_owned(),
         details: Vec::new(),
     };
@@ -98,7 +98,7 @@ mod tests {
             end_line: 4,
         });
         let error = source_error("bad", "environment.yml", b"a\nb\nc\nd\n", range);
-        assert_eq!(error.0.code, CODE_INVALID_ARGUMENT);
+        assert_eq!(error.0.code, CODE_UNKNOWN);
         assert_eq!(error.0.details.len(), 1);
         assert_eq!(
             error.0.details[0].type_url,
