@@ -13,13 +13,15 @@ use std::sync::{Mutex, OnceLock};
 const DOCKER: &str = "/usr/bin/docker";
 const BUILDER_IMAGE: &str = "localhost:5000/conda-frontend/builder:test";
 const RUNTIME_IMAGE: &str = "localhost:5000/conda-frontend/runtime-base:debian12";
-const GREETING: &str = "hello from libgreet 2.0; prefix=/env; message=greetings from greet-data 1.0";
+const GREETING: &str =
+    "hello from libgreet 2.0; prefix=/env; message=greetings from greet-data 1.0";
 
 /// Builds run one at a time: they share the package cache mount, which is locked.
 static BUILD_LOCK: Mutex<()> = Mutex::new(());
 
 fn docker_host() -> String {
-    std::env::var("DOCKER_HOST").unwrap_or_else(|_| "unix:///run/conda-frontend/docker.sock".to_owned())
+    std::env::var("DOCKER_HOST")
+        .unwrap_or_else(|_| "unix:///run/conda-frontend/docker.sock".to_owned())
 }
 
 fn docker(args: &[&str]) -> Output {
@@ -32,7 +34,11 @@ fn docker(args: &[&str]) -> Output {
 }
 
 fn text(output: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr))
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
 }
 
 /// A copy of the example with the fixture channel, in a folder of its own.
@@ -51,11 +57,21 @@ fn example_dir() -> tempfile::TempDir {
 
 /// Runs `docker buildx build` on `dir` and returns its output.
 fn build(dir: &Path, tag: &str, extra: &[&str]) -> Output {
-    let _guard = BUILD_LOCK.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let _guard = BUILD_LOCK
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
     let spec = dir.join("environment.yml");
     let builder = format!("BUILDER_IMAGE={BUILDER_IMAGE}");
     let runtime = format!("RUNTIME_IMAGE={RUNTIME_IMAGE}");
-    let mut args = vec!["buildx", "build", "--progress=plain", "-f", spec.to_str().unwrap(), "-t", tag];
+    let mut args = vec![
+        "buildx",
+        "build",
+        "--progress=plain",
+        "-f",
+        spec.to_str().unwrap(),
+        "-t",
+        tag,
+    ];
     args.extend(["--build-arg", &builder, "--build-arg", &runtime]);
     args.extend(extra);
     args.push(dir.to_str().unwrap());
@@ -65,7 +81,10 @@ fn build(dir: &Path, tag: &str, extra: &[&str]) -> Output {
 fn build_ok(dir: &Path, tag: &str, extra: &[&str]) -> String {
     let output = build(dir, tag, extra);
     let log = text(&output);
-    assert!(output.status.success(), "docker buildx build failed:\n{log}");
+    assert!(
+        output.status.success(),
+        "docker buildx build failed:\n{log}"
+    );
     log
 }
 
@@ -82,7 +101,11 @@ fn example() -> &'static Example {
         let dir = example_dir();
         let tag = "conda-frontend-test/greet:e2e";
         let first_log = build_ok(dir.path(), tag, &[]);
-        Example { dir, tag, first_log }
+        Example {
+            dir,
+            tag,
+            first_log,
+        }
     })
 }
 
@@ -90,8 +113,14 @@ fn run_image(tag: &str, args: &[&str]) -> String {
     let mut all = vec!["run", "--rm", tag];
     all.extend(args);
     let output = docker(&all);
-    assert!(output.status.success(), "docker run {tag} failed:\n{}", text(&output));
-    String::from_utf8_lossy(&output.stdout).trim_end().to_owned()
+    assert!(
+        output.status.success(),
+        "docker run {tag} failed:\n{}",
+        text(&output)
+    );
+    String::from_utf8_lossy(&output.stdout)
+        .trim_end()
+        .to_owned()
 }
 
 /// Exports the image's filesystem into a new folder.
@@ -106,7 +135,13 @@ fn export_filesystem(tag: &str) -> tempfile::TempDir {
     docker(&["rm", &id]);
     let root = dir.path().join("root");
     std::fs::create_dir(&root).unwrap();
-    let status = Command::new("tar").arg("-xf").arg(&tar).arg("-C").arg(&root).status().unwrap();
+    let status = Command::new("tar")
+        .arg("-xf")
+        .arg(&tar)
+        .arg("-C")
+        .arg(&root)
+        .status()
+        .unwrap();
     assert!(status.success());
     dir
 }
@@ -133,11 +168,23 @@ fn example_image_filesystem_is_pruned_and_relocated() {
 
     let conf = std::fs::read_to_string(env.join("etc/greet.conf")).unwrap();
     assert!(conf.contains("/env"), "greet.conf: {conf}");
-    assert!(!conf.contains("anaconda1anaconda2anaconda3"), "placeholder left in greet.conf: {conf}");
-    assert!(!env.join("conda-meta").exists(), "conda-meta was not pruned");
+    assert!(
+        !conf.contains("anaconda1anaconda2anaconda3"),
+        "placeholder left in greet.conf: {conf}"
+    );
+    assert!(
+        !env.join("conda-meta").exists(),
+        "conda-meta was not pruned"
+    );
     assert!(!env.join("include").exists(), "include/ was not pruned");
-    assert!(!env.join("lib/libgreet.a").exists(), "static library was not pruned");
-    assert!(env.join("lib/libgreet.so.2").is_file(), "the shared library is missing");
+    assert!(
+        !env.join("lib/libgreet.a").exists(),
+        "static library was not pruned"
+    );
+    assert!(
+        env.join("lib/libgreet.so.2").is_file(),
+        "the shared library is missing"
+    );
     assert!(env.join("bin/greet").is_file());
 }
 
@@ -147,13 +194,22 @@ fn example_image_config() {
     let example = example();
     let env = inspect(example.tag, "{{json .Config.Env}}");
     let env: Vec<String> = serde_json::from_str(&env).unwrap();
-    let path = env.iter().find_map(|entry| entry.strip_prefix("PATH=")).expect("PATH is set");
+    let path = env
+        .iter()
+        .find_map(|entry| entry.strip_prefix("PATH="))
+        .expect("PATH is set");
     assert!(path.starts_with("/env/bin:"), "PATH={path}");
     assert!(env.contains(&"GREET_STYLE=friendly".to_owned()), "{env:?}");
     assert_eq!(inspect(example.tag, "{{json .Config.Cmd}}"), r#"["greet"]"#);
     assert_eq!(inspect(example.tag, "{{json .Config.Entrypoint}}"), "null");
-    assert_eq!(inspect(example.tag, "{{.Os}}/{{.Architecture}}"), "linux/amd64");
-    let title = inspect(example.tag, r#"{{index .Config.Labels "org.opencontainers.image.title"}}"#);
+    assert_eq!(
+        inspect(example.tag, "{{.Os}}/{{.Architecture}}"),
+        "linux/amd64"
+    );
+    let title = inspect(
+        example.tag,
+        r#"{{index .Config.Labels "org.opencontainers.image.title"}}"#,
+    );
     assert_eq!(title, "greet");
 }
 
@@ -161,20 +217,39 @@ fn example_image_config() {
 #[ignore = "needs the engine and images from scripts/test.sh"]
 fn rebuild_without_change_is_cached() {
     let example = example();
-    assert!(example.first_log.contains("[create] mamba env create"), "{}", example.first_log);
+    assert!(
+        example.first_log.contains("[create] mamba env create"),
+        "{}",
+        example.first_log
+    );
     let first_id = inspect(example.tag, "{{.Id}}");
 
     let log = build_ok(example.dir.path(), example.tag, &[]);
-    assert_eq!(inspect(example.tag, "{{.Id}}"), first_id, "the rebuild made a different image");
-    for step in ["[create] mamba env create", "[prune] remove files", "[runtime] COPY /env /env"] {
-        let vertex = vertex_number(&log, step).unwrap_or_else(|| panic!("no step `{step}` in:\n{log}"));
-        assert!(log.contains(&format!("{vertex} CACHED")), "step `{step}` ran again:\n{log}");
+    assert_eq!(
+        inspect(example.tag, "{{.Id}}"),
+        first_id,
+        "the rebuild made a different image"
+    );
+    for step in [
+        "[create] mamba env create",
+        "[prune] remove files",
+        "[runtime] COPY /env /env",
+    ] {
+        let vertex =
+            vertex_number(&log, step).unwrap_or_else(|| panic!("no step `{step}` in:\n{log}"));
+        assert!(
+            log.contains(&format!("{vertex} CACHED")),
+            "step `{step}` ran again:\n{log}"
+        );
     }
 }
 
 /// Returns the `#N` BuildKit's plain progress gives the step whose name contains `step`.
 fn vertex_number(log: &str, step: &str) -> Option<String> {
-    log.lines().find(|line| line.contains(step)).and_then(|line| line.split_whitespace().next()).map(str::to_owned)
+    log.lines()
+        .find(|line| line.contains(step))
+        .and_then(|line| line.split_whitespace().next())
+        .map(str::to_owned)
 }
 
 #[test]
@@ -191,7 +266,9 @@ fn env_has_no_hardlinks_and_image_survives_cache_prune() {
     assert_eq!(linked, "", "files in /env with more than one link");
 
     // Dropping the build cache, package cache mount included, leaves a working image.
-    let _guard = BUILD_LOCK.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let _guard = BUILD_LOCK
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
     let pruned = docker(&["builder", "prune", "--all", "--force"]);
     assert!(pruned.status.success(), "{}", text(&pruned));
     assert_eq!(run_image(example.tag, &[]), GREETING);
@@ -208,7 +285,10 @@ fn explicit_lock_file_is_used() {
     std::fs::write(dir.path().join("conda-linux-64.lock"), lock).unwrap();
     let tag = "conda-frontend-test/greet-lock:e2e";
     let log = build_ok(dir.path(), tag, &[]);
-    assert!(log.contains("mamba create -y --copy -p /env --file /conda-frontend/conda-linux-64.lock"), "{log}");
+    assert!(
+        log.contains("mamba create -y --copy -p /env --file /conda-frontend/conda-linux-64.lock"),
+        "{log}"
+    );
     assert_eq!(run_image(tag, &[]), GREETING);
 }
 
@@ -220,9 +300,18 @@ fn malformed_spec_fails_with_line() {
     std::fs::write(dir.path().join("environment.yml"), spec).unwrap();
     let output = build(dir.path(), "conda-frontend-test/broken:e2e", &[]);
     let log = text(&output);
-    assert!(!output.status.success(), "the build of a malformed spec succeeded:\n{log}");
-    assert!(log.contains("environment.yml:5:"), "no file and line in:\n{log}");
-    assert!(log.contains(" - bad: ["), "the offending line is not shown:\n{log}");
+    assert!(
+        !output.status.success(),
+        "the build of a malformed spec succeeded:\n{log}"
+    );
+    assert!(
+        log.contains("environment.yml:5:"),
+        "no file and line in:\n{log}"
+    );
+    assert!(
+        log.contains(" - bad: ["),
+        "the offending line is not shown:\n{log}"
+    );
     assert!(!log.contains("panicked"), "{log}");
 }
 
@@ -235,5 +324,8 @@ fn invalid_match_spec_fails_with_line() {
     let output = build(dir.path(), "conda-frontend-test/bad-spec:e2e", &[]);
     let log = text(&output);
     assert!(!output.status.success(), "{log}");
-    assert!(log.contains("environment.yml:5: invalid match spec"), "{log}");
+    assert!(
+        log.contains("environment.yml:5: invalid match spec"),
+        "{log}"
+    );
 }

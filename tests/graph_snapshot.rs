@@ -15,19 +15,37 @@ const BUILDER: &str = "localhost:5000/conda-frontend/builder:test@sha256:1111111
 const RUNTIME: &str = "localhost:5000/conda-frontend/runtime-base:debian12@sha256:2222222222222222222222222222222222222222222222222222222222222222";
 
 fn image(reference: &str, env: &[&str]) -> ResolvedImage {
-    let mut config = ImageConfig { os: "linux".into(), architecture: "amd64".into(), ..Default::default() };
+    let mut config = ImageConfig {
+        os: "linux".into(),
+        architecture: "amd64".into(),
+        ..Default::default()
+    };
     config.config.env = env.iter().map(|entry| (*entry).to_owned()).collect();
-    ResolvedImage { reference: reference.to_owned(), config }
+    ResolvedImage {
+        reference: reference.to_owned(),
+        config,
+    }
 }
 
 /// Plans the example for `target`, with `lock` as the lock file beside it, and renders it.
 fn render_example(target: &str, lock: Option<(String, String)>) -> (String, String) {
     let data = std::fs::read(EXAMPLE).unwrap();
-    let environment = spec::parse_environment("environment.yml", std::str::from_utf8(&data).unwrap()).unwrap();
+    let environment =
+        spec::parse_environment("environment.yml", std::str::from_utf8(&data).unwrap()).unwrap();
     let opts = BTreeMap::from([("target".to_owned(), target.to_owned())]);
     let options = BuildOptions::resolve(&opts, &environment.image, &environment.variables).unwrap();
-    let platform = Platform { os: "linux".into(), architecture: "amd64".into(), variant: None };
-    let builder = image(BUILDER, &["PATH=/opt/conda/bin:/usr/bin:/bin", "CONDA_PKGS_DIRS=/opt/conda/pkgs"]);
+    let platform = Platform {
+        os: "linux".into(),
+        architecture: "amd64".into(),
+        variant: None,
+    };
+    let builder = image(
+        BUILDER,
+        &[
+            "PATH=/opt/conda/bin:/usr/bin:/bin",
+            "CONDA_PKGS_DIRS=/opt/conda/pkgs",
+        ],
+    );
     let runtime = image(RUNTIME, &["PATH=/usr/local/bin:/usr/bin:/bin"]);
     let files = SpecFiles { lock };
     let inputs = PlanInputs {
@@ -40,9 +58,16 @@ fn render_example(target: &str, lock: Option<(String, String)>) -> (String, Stri
         session_id: "session-for-tests",
     };
     let planned = plan::plan(&inputs).unwrap();
-    let source = SourceFile { filename: "environment.yml".into(), data, language: "yaml".into() };
+    let source = SourceFile {
+        filename: "environment.yml".into(),
+        data,
+        language: "yaml".into(),
+    };
     let definition = llb::marshal(&planned.result, Some(&source));
-    let config = serde_json::to_string_pretty(&serde_json::from_slice::<serde_json::Value>(&planned.config.to_json()).unwrap()).unwrap();
+    let config = serde_json::to_string_pretty(
+        &serde_json::from_slice::<serde_json::Value>(&planned.config.to_json()).unwrap(),
+    )
+    .unwrap();
     (llb::render(&definition), config + "\n")
 }
 
@@ -52,9 +77,17 @@ fn check_snapshot(name: &str, actual: &str) {
         std::fs::write(&path, actual).unwrap();
         return;
     }
-    let expected = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("{}: {e}; run with UPDATE_SNAPSHOTS=1 to create it", path.display()));
-    assert!(expected == actual, "{} differs from the rendered graph:\n{actual}", path.display());
+    let expected = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e}; run with UPDATE_SNAPSHOTS=1 to create it",
+            path.display()
+        )
+    });
+    assert!(
+        expected == actual,
+        "{} differs from the rendered graph:\n{actual}",
+        path.display()
+    );
 }
 
 #[test]
@@ -87,7 +120,10 @@ fn two_runs_give_same_digests() {
 #[test]
 fn runtime_graph_ops_in_dependency_order() {
     let (graph, _) = render_example("runtime", None);
-    let names: Vec<&str> = graph.lines().filter_map(|line| line.strip_prefix("  name: ")).collect();
+    let names: Vec<&str> = graph
+        .lines()
+        .filter_map(|line| line.strip_prefix("  name: "))
+        .collect();
     assert_eq!(
         names,
         [
@@ -98,6 +134,12 @@ fn runtime_graph_ops_in_dependency_order() {
             "[runtime] COPY /env /env",
         ]
     );
-    assert!(graph.contains("cache id=conda-frontend/pkgs/linux-64 sharing=LOCKED"), "{graph}");
-    assert!(graph.contains("/channels/channel input=1 output=-1 selector=/channel readonly"), "{graph}");
+    assert!(
+        graph.contains("cache id=conda-frontend/pkgs/linux-64 sharing=LOCKED"),
+        "{graph}"
+    );
+    assert!(
+        graph.contains("/channels/channel input=1 output=-1 selector=/channel readonly"),
+        "{graph}"
+    );
 }
