@@ -16,8 +16,13 @@ const RUNTIME_IMAGE: &str = "localhost:5000/conda-frontend/runtime-base:debian12
 const GREETING: &str =
     "hello from libgreet 2.0; prefix=/env; message=greetings from greet-data 1.0";
 
-/// Builds run one at a time: they share the package cache mount, which is locked.
-static BUILD_LOCK: Mutex<()> = Mutex::new(());
+/// The tests run one at a time: builds share the package cache mount, and one test drops
+/// the whole build cache, which another test's rebuild must not see.
+static SERIAL: Mutex<()> = Mutex::new(());
+
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    SERIAL.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
 
 fn docker_host() -> String {
     std::env::var("DOCKER_HOST")
@@ -57,9 +62,6 @@ fn example_dir() -> tempfile::TempDir {
 
 /// Runs `docker buildx build` on `dir` and returns its output.
 fn build(dir: &Path, tag: &str, extra: &[&str]) -> Output {
-    let _guard = BUILD_LOCK
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
     let spec = dir.join("environment.yml");
     let builder = format!("BUILDER_IMAGE={BUILDER_IMAGE}");
     let runtime = format!("RUNTIME_IMAGE={RUNTIME_IMAGE}");
@@ -155,6 +157,7 @@ fn inspect(tag: &str, format: &str) -> String {
 #[test]
 #[ignore = "needs the engine and images from scripts/test.sh"]
 fn example_image_runs_program() {
+    let _serial = serial();
     let example = example();
     assert_eq!(run_image(example.tag, &[]), GREETING);
 }
@@ -162,6 +165,7 @@ fn example_image_runs_program() {
 #[test]
 #[ignore = "needs the engine and images from scripts/test.sh"]
 fn example_image_filesystem_is_pruned_and_relocated() {
+    let _serial = serial();
     let example = example();
     let exported = export_filesystem(example.tag);
     let env: PathBuf = exported.path().join("root/env");
@@ -191,6 +195,7 @@ fn example_image_filesystem_is_pruned_and_relocated() {
 #[test]
 #[ignore = "needs the engine and images from scripts/test.sh"]
 fn example_image_config() {
+    let _serial = serial();
     let example = example();
     let env = inspect(example.tag, "{{json .Config.Env}}");
     let env: Vec<String> = serde_json::from_str(&env).unwrap();
@@ -216,12 +221,16 @@ fn example_image_config() {
 #[test]
 #[ignore = "needs the engine and images from scripts/test.sh"]
 fn rebuild_without_change_is_cached() {
+    let _serial = serial();
     let example = example();
     assert!(
         example.first_log.contains("[create] mamba env create"),
         "{}",
         example.first_log
     );
+    // Another test may have dropped the build cache since the example was first built, so
+    // the build before the rebuild is made here.
+    build_ok(example.dir.path(), example.tag, &[]);
     let first_id = inspect(example.tag, "{{.Id}}");
 
     let log = build_ok(example.dir.path(), example.tag, &[]);
@@ -255,6 +264,7 @@ fn vertex_number(log: &str, step: &str) -> Option<String> {
 #[test]
 #[ignore = "needs the engine and images from scripts/test.sh"]
 fn env_has_no_hardlinks_and_image_survives_cache_prune() {
+    let _serial = serial();
     let example = example();
     let dir = example.dir.path();
 
@@ -266,9 +276,6 @@ fn env_has_no_hardlinks_and_image_survives_cache_prune() {
     assert_eq!(linked, "", "files in /env with more than one link");
 
     // Dropping the build cache, package cache mount included, leaves a working image.
-    let _guard = BUILD_LOCK
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
     let pruned = docker(&["builder", "prune", "--all", "--force"]);
     assert!(pruned.status.success(), "{}", text(&pruned));
     assert_eq!(run_image(example.tag, &[]), GREETING);
@@ -277,6 +284,7 @@ fn env_has_no_hardlinks_and_image_survives_cache_prune() {
 #[test]
 #[ignore = "needs the engine and images from scripts/test.sh"]
 fn explicit_lock_file_is_used() {
+    let _serial = serial();
     let dir = example_dir();
     let lock = "# platform: linux-64\n@EXPLICIT\n\
         file:///channels/channel/linux-64/libgreet-2.0-0.tar.bz2\n\
@@ -295,6 +303,7 @@ fn explicit_lock_file_is_used() {
 #[test]
 #[ignore = "needs the engine and images from scripts/test.sh"]
 fn malformed_spec_fails_with_line() {
+    let _serial = serial();
     let dir = example_dir();
     let spec = "# syntax=localhost:5000/conda-frontend:dev\nname: broken\ndependencies:\n  - greet\n - bad: [\n";
     std::fs::write(dir.path().join("environment.yml"), spec).unwrap();
@@ -318,6 +327,7 @@ fn malformed_spec_fails_with_line() {
 #[test]
 #[ignore = "needs the engine and images from scripts/test.sh"]
 fn invalid_match_spec_fails_with_line() {
+    let _serial = serial();
     let dir = example_dir();
     let spec = "# syntax=localhost:5000/conda-frontend:dev\nchannels: [./channel]\ndependencies:\n  - greet\n  - \"python >=3.9,,<<3\"\n";
     std::fs::write(dir.path().join("environment.yml"), spec).unwrap();

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Runs the whole path once on a fresh machine: installs and starts the engine and the local
+# registry, builds the frontend and stand-in images, builds examples/greet/environment.yml
+# with `docker buildx build`, and runs the image it made.
+set -euo pipefail
+
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$repo"
+
+step() { printf '\n==> %s\n' "$*" >&2; }
+
+step "installing the engine packages"
+scripts/install-engine.sh
+
+step "starting dockerd and the registry on 127.0.0.1:5000"
+scripts/engine.sh start
+eval "$(scripts/engine.sh env)"
+export DOCKER_HOST
+
+step "building the frontend, builder and runtime images"
+scripts/build-images.sh all
+
+step "building the example's local channel"
+python3 scripts/build-fixture-channel.py examples/greet/channel
+
+step "docker buildx build -f examples/greet/environment.yml examples/greet"
+/usr/bin/docker buildx build --progress=plain \
+    --build-arg BUILDER_IMAGE=localhost:5000/conda-frontend/builder:test \
+    --build-arg RUNTIME_IMAGE=localhost:5000/conda-frontend/runtime-base:debian12 \
+    -t conda-frontend-example/greet:latest \
+    -f examples/greet/environment.yml examples/greet
+
+step "docker run --rm conda-frontend-example/greet:latest"
+/usr/bin/docker run --rm conda-frontend-example/greet:latest
