@@ -46,8 +46,8 @@ fn main() -> ExitCode {
         }
     };
     let code = runtime.block_on(serve());
-    // The stdin reader is a blocking thread that waits for BuildKit, which in turn waits for
-    // this process to exit; dropping the runtime normally would wait for that thread forever.
+    // The stdin reader is a blocking thread that waits for BuildKit to close the pipe. BuildKit
+    // closes it only after this process exits, so a normal runtime drop would wait forever.
     runtime.shutdown_background();
     code
 }
@@ -65,7 +65,7 @@ async fn serve() -> ExitCode {
     let gateway = match Gateway::start(channel).await {
         Ok(gateway) => gateway,
         Err(e) => {
-            error!("the BuildKit gateway did not answer the ping: {e}");
+            error!("ping to the BuildKit gateway failed: {e}");
             return ExitCode::FAILURE;
         }
     };

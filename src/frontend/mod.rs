@@ -21,6 +21,7 @@ const IMAGE_CONFIG_KEY: &str = "containerimage.config";
 
 /// Runs the build BuildKit asked for and returns what `Return` sends.
 pub async fn run(gateway: &Gateway, env: &FrontendEnv) -> Result<api::Result, GatewayError> {
+    gateway.check_required_caps()?;
     if let Some(request) = env.opts.get("requestid").filter(|id| !id.is_empty()) {
         return subrequest::answer(request);
     }

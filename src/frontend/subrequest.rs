@@ -12,7 +12,7 @@ pub const DESCRIBE: &str = "frontend.subrequests.describe";
 /// Type URL of BuildKit's typed error for an unsupported subrequest (JSON encoded).
 const SUBREQUEST_TYPE_URL: &str = "github.com/moby/buildkit/errdefs.Subrequest+json";
 
-/// Answers a subrequest, or returns BuildKit's typed error for one this frontend lacks.
+/// Returns the result of a subrequest, or BuildKit's typed error for an unsupported one.
 pub fn answer(request: &str) -> Result<api::Result, GatewayError> {
     match request {
         DESCRIBE => Ok(describe()),

@@ -37,7 +37,7 @@ pub struct ResolvedConfig {
 }
 
 impl Gateway {
-    /// Pings the server and checks it has the capabilities the frontend needs.
+    /// Pings the server and records its capabilities and worker platforms.
     pub async fn start(channel: Channel) -> Result<Self, GatewayError> {
         let mut client = LlbBridgeClient::new(channel)
             .max_decoding_message_size(MAX_MESSAGE_SIZE)
@@ -55,15 +55,6 @@ impl Gateway {
         };
         let caps: BTreeSet<String> = enabled(&pong.frontend_api_caps);
         let llb_caps = enabled(&pong.llb_caps);
-        // An empty list comes from a server older than capabilities, which has the baseline.
-        if !caps.is_empty() {
-            if let Some(missing) = REQUIRED_CAPS.iter().find(|cap| !caps.contains(**cap)) {
-                return Err(GatewayError::new(
-                    super::errors::CODE_UNIMPLEMENTED,
-                    format!("BuildKit does not support the gateway capability `{missing}` this frontend needs"),
-                ));
-            }
-        }
         let worker_platforms = pong
             .workers
             .first()
@@ -79,6 +70,20 @@ impl Gateway {
             llb_caps,
             worker_platforms,
         })
+    }
+
+    /// Fails when the server lacks a capability the frontend cannot work without. An empty
+    /// list comes from a server older than capabilities, which has the baseline set.
+    pub fn check_required_caps(&self) -> Result<(), GatewayError> {
+        if self.caps.is_empty() {
+            return Ok(());
+        }
+        match REQUIRED_CAPS.iter().find(|cap| !self.caps.contains(**cap)) {
+            Some(missing) => Err(GatewayError::unknown(format!(
+                "BuildKit does not support the gateway capability `{missing}` this frontend needs"
+            ))),
+            None => Ok(()),
+        }
     }
 
     pub fn has_cap(&self, cap: &str) -> bool {

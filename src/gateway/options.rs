@@ -1,4 +1,4 @@
-//! What BuildKit passes in the environment of the frontend process.
+//! Build options and session facts that BuildKit passes in the frontend's environment.
 
 use std::collections::BTreeMap;
 

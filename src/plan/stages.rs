@@ -10,7 +10,7 @@ use super::lock::{check_fresh, locked_packages};
 use super::options::{BuildOptions, PruneProfile};
 use super::prune;
 
-/// Where the create step finds the spec or the lock file.
+/// Mount point of the spec or lock file in the create step.
 const SPEC_MOUNT: &str = "/conda-frontend";
 /// The conda package cache of the builder, kept between builds in a cache mount.
 const PACKAGE_CACHE: &str = "/opt/conda/pkgs";

@@ -9,7 +9,7 @@ use serde::Deserialize;
 
 use super::{Environment, ImageSettings, SectionRanges, SourceRange, SpecError};
 
-/// The file as serde sees it. Keys that are not fields are ignored here.
+/// The file as deserialized by serde. Keys that are not fields are ignored here.
 #[derive(Deserialize)]
 struct RawEnvironment {
     name: Option<String>,
