@@ -71,7 +71,7 @@ struct InstallerSpec<'a> {
 #[serde(untagged)]
 enum InstallerDependency<'a> {
     Conda(&'a str),
-    Pip { pip: &'a [String] },
+    Pip { pip: Vec<&'a str> },
 }
 
 /// Writes the spec the create step installs: the user's channels (local ones as mounted
@@ -95,10 +95,10 @@ pub fn installer_spec(
         .iter()
         .map(|spec| InstallerDependency::Conda(spec))
         .collect();
-    if !environment.pip.is_empty() {
-        dependencies.push(InstallerDependency::Pip {
-            pip: &environment.pip,
-        });
+    // pip reads the list as a requirements file, where option lines apply to the whole file.
+    let pip: Vec<&str> = environment.pip_options.iter().chain(&environment.pip).map(String::as_str).collect();
+    if !pip.is_empty() {
+        dependencies.push(InstallerDependency::Pip { pip });
     }
     let spec = InstallerSpec {
         name: environment.name.as_deref(),
@@ -157,13 +157,14 @@ mod tests {
             channels: vec!["./channel".into(), "nodefaults".into()],
             dependencies: vec!["greet >=1".into()],
             pip: vec!["requests".into()],
+            pip_options: vec!["--pre".into()],
             ..Default::default()
         };
         let locals = local_channels(&environment).unwrap();
         let text = installer_spec(&environment, &locals).unwrap();
         assert_eq!(
             text,
-            "name: demo\nchannels:\n- file:///channels/channel\n- nodefaults\ndependencies:\n- greet >=1\n- pip:\n  - requests\n"
+            "name: demo\nchannels:\n- file:///channels/channel\n- nodefaults\ndependencies:\n- greet >=1\n- pip:\n  - --pre\n  - requests\n"
         );
     }
 }

@@ -7,7 +7,7 @@ use crate::spec::{Environment, SourceRange};
 
 use super::channels::{installer_spec, local_channels, LocalChannel};
 use super::lock::{check_fresh, locked_packages};
-use super::options::{BuildOptions, PruneProfile};
+use super::options::BuildOptions;
 use super::prune;
 
 /// Mount point of the spec or lock file in the create step.
@@ -99,13 +99,13 @@ pub fn plan(inputs: &PlanInputs) -> Result<Plan, PlanError> {
     }
 
     // Prune: remove what is not needed at run time.
-    let pruned = match prune::script(inputs.options.prune) {
+    let pruned = match prune::script(&inputs.options.prune) {
         Some(script) => run_shell(
             inputs,
             &platform,
             &created,
             script,
-            prune_name(inputs.options.prune),
+            format!("[prune] remove files not needed at run time ({})", inputs.options.prune.profile.name()),
         ),
         None => created,
     };
@@ -206,15 +206,6 @@ fn create(
     Ok(outputs[0].clone())
 }
 
-fn prune_name(profile: PruneProfile) -> String {
-    let profile = match profile {
-        PruneProfile::None => "none",
-        PruneProfile::Standard => "standard",
-        PruneProfile::Aggressive => "aggressive",
-    };
-    format!("[prune] remove files not needed at run time ({profile})")
-}
-
 fn run_shell(
     inputs: &PlanInputs,
     platform: &pb::Platform,
@@ -233,5 +224,5 @@ fn run_shell(
             source: root.clone(),
         }],
     };
-    exec.run(Constraints::named(name).at(inputs.environment.ranges.image))[0].clone()
+    exec.run(Constraints::named(name).at(inputs.environment.ranges.prune))[0].clone()
 }

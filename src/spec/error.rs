@@ -67,3 +67,13 @@ impl fmt::Display for SpecError {
 }
 
 impl std::error::Error for SpecError {}
+
+/// Something in the spec that builds but is likely a mistake, found by a lint rule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SpecWarning {
+    /// Name of the rule, as the lint output and the documentation spell it.
+    pub rule: &'static str,
+    pub message: String,
+    pub range: SourceRange,
+    pub help: Option<String>,
+}

@@ -1,140 +1,80 @@
-//! Parsing: text -> raw serde types -> [`Environment`], each failure located in the file.
+//! Validation: the YAML tree becomes an [`Environment`] and warnings, or one located error.
 
 use std::collections::BTreeMap;
-use std::fmt;
 
 use rattler_conda_types::{MatchSpec, ParseStrictness};
-use serde::de::{self, Deserializer, MapAccess, Visitor};
-use serde::Deserialize;
 
-use super::{Environment, ImageSettings, SectionRanges, SourceRange, SpecError};
+use super::de::{from_node, DeError};
+use super::error::{SourceRange, SpecError, SpecWarning};
+use super::suggest::nearest;
+use super::yaml::{self, Node, NodeKind, Position};
+use super::{Environment, ImageSettings};
 
-/// The file as deserialized by serde. Keys that are not fields are ignored here.
-#[derive(Deserialize)]
-struct RawEnvironment {
-    name: Option<String>,
-    #[serde(default)]
-    channels: Vec<String>,
-    #[serde(default)]
-    dependencies: Vec<RawDependency>,
-    #[serde(default)]
-    variables: BTreeMap<String, serde_yaml::Value>,
-    image: Option<ImageSettings>,
-}
+/// Top-level keys of `environment.yml`: conda's keys, then this project's `image`.
+pub const TOP_LEVEL_KEYS: [&str; 6] = ["name", "channels", "dependencies", "variables", "prefix", "image"];
 
-/// One item of `dependencies:`, a match spec or the `pip:` list.
-enum RawDependency {
-    Conda(String),
-    Pip(Vec<String>),
-}
+/// pip options kept as written in the `pip:` list; they take effect for the whole list.
+const PIP_OPTIONS: [&str; 11] = [
+    "--index-url",
+    "-i",
+    "--extra-index-url",
+    "--find-links",
+    "-f",
+    "--pre",
+    "--trusted-host",
+    "--no-index",
+    "--prefer-binary",
+    "--only-binary",
+    "--no-binary",
+];
 
-impl<'de> Deserialize<'de> for RawDependency {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_any(DependencyVisitor)
-    }
-}
+/// pip options that name files or folders, which the build cannot see.
+const PIP_FILE_OPTIONS: [&str; 6] = ["-r", "--requirement", "-c", "--constraint", "-e", "--editable"];
 
-struct DependencyVisitor;
-
-impl<'de> Visitor<'de> for DependencyVisitor {
-    type Value = RawDependency;
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a match spec such as `python=3.12` or a `pip:` list")
-    }
-
-    fn visit_str<E: de::Error>(self, value: &str) -> Result<Self::Value, E> {
-        Ok(RawDependency::Conda(value.to_owned()))
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut pip = None;
-        while let Some(key) = map.next_key::<String>()? {
-            if key != "pip" {
-                return Err(de::Error::custom(format_args!(
-                    "unknown list `{key}` in dependencies, expected `pip`"
-                )));
-            }
-            pip = Some(map.next_value::<Vec<String>>()?);
-        }
-        pip.map(RawDependency::Pip)
-            .ok_or_else(|| de::Error::custom("empty mapping in dependencies"))
-    }
-}
-
-/// Parses and validates `environment.yml`. `file_name` is used in messages only.
+/// Parses and validates `environment.yml`, dropping warnings. `file_name` is for messages.
 pub fn parse_environment(file_name: &str, text: &str) -> Result<Environment, SpecError> {
+    parse_spec(file_name, text).map(|(environment, _)| environment)
+}
+
+/// Parses and validates `environment.yml`; returns the environment and the lint warnings.
+pub fn parse_spec(file_name: &str, text: &str) -> Result<(Environment, Vec<SpecWarning>), SpecError> {
     let text = check_encoding(file_name, text)?;
     check_indentation(file_name, text)?;
-
-    let raw: Option<RawEnvironment> =
-        serde_yaml::from_str(text).map_err(|error| yaml_error(file_name, &error))?;
-    let Some(raw) = raw else {
+    let root = yaml::parse(text).map_err(|error| {
+        error_at(file_name, error.position, format!("invalid YAML: {}", error.message))
+            .with_help("check the indentation and the brackets around this line")
+    })?;
+    let Some(root) = root else {
         return Err(SpecError::new(file_name, 0, 0, "the file is empty")
             .with_help("list the packages under `dependencies:`"));
     };
-
-    let ranges = section_ranges(text);
-    let mut environment = Environment {
-        name: raw.name,
-        channels: raw.channels,
-        image: raw.image.unwrap_or_default(),
-        ..Environment::default()
+    let NodeKind::Mapping(entries) = &root.kind else {
+        return Err(error_at(file_name, root.start, format!("expected a mapping of keys, found {}", root.describe()))
+            .with_help("start the file with keys such as `name:`, `channels:` and `dependencies:`"));
     };
-    for (key, value) in raw.variables {
-        let value = scalar_to_string(&value).ok_or_else(|| {
-            let line = key_line(text, ranges.variables, &key);
-            SpecError::new(
-                file_name,
-                line,
-                0,
-                format!("variable `{key}` is not a scalar"),
-            )
-            .with_help("write the value as a string, for example `KEY: \"value\"`")
-        })?;
-        environment.variables.insert(key, value);
-    }
-    for dependency in raw.dependencies {
-        match dependency {
-            RawDependency::Conda(spec) => {
-                check_match_spec(file_name, text, ranges.dependencies, &spec)?;
-                environment.dependencies.push(spec);
-            }
-            RawDependency::Pip(requirements) => environment.pip.extend(requirements),
-        }
-    }
-    environment.ranges = SectionRanges {
-        channels: ranges.channels,
-        dependencies: ranges.dependencies,
-        image: ranges.image,
-    };
-    Ok(environment)
+    let mut validator = Validator { file_name, environment: Environment::default(), warnings: Vec::new() };
+    validator.top_level(entries)?;
+    validator.lint();
+    Ok((validator.environment, validator.warnings))
 }
 
 /// Decodes the bytes of a spec file as UTF-8, rejecting UTF-16 and other encodings.
 pub fn decode_spec<'a>(file_name: &str, bytes: &'a [u8]) -> Result<&'a str, SpecError> {
     if bytes.starts_with(&[0xff, 0xfe]) || bytes.starts_with(&[0xfe, 0xff]) {
-        return Err(
-            SpecError::new(file_name, 0, 0, "the file is encoded as UTF-16")
-                .with_help("save the file as UTF-8"),
-        );
+        return Err(SpecError::new(file_name, 0, 0, "the file is encoded as UTF-16")
+            .with_help("save the file as UTF-8"));
     }
     std::str::from_utf8(bytes).map_err(|error| {
-        let line = bytes[..error.valid_up_to()]
-            .iter()
-            .filter(|&&byte| byte == b'\n')
-            .count();
-        SpecError::new(file_name, line as u32 + 1, 0, "the file is not valid UTF-8")
-            .with_help("save the file as UTF-8")
+        let line = bytes[..error.valid_up_to()].iter().filter(|&&byte| byte == b'\n').count();
+        SpecError::new(file_name, line as u32 + 1, 0, "the file is not valid UTF-8").with_help("save the file as UTF-8")
     })
 }
 
 fn check_encoding<'a>(file_name: &str, text: &'a str) -> Result<&'a str, SpecError> {
-    if text.contains('\0') {
-        return Err(
-            SpecError::new(file_name, 0, 0, "the file contains NUL characters")
-                .with_help("save the file as UTF-8; UTF-16 is not supported"),
-        );
+    if let Some(index) = text.find('\0') {
+        let line = text[..index].matches('\n').count() as u32 + 1;
+        return Err(SpecError::new(file_name, line, 0, "the file contains NUL characters")
+            .with_help("save the file as UTF-8 text; UTF-16 is not supported"));
     }
     Ok(text.strip_prefix('\u{feff}').unwrap_or(text))
 }
@@ -143,276 +83,235 @@ fn check_indentation(file_name: &str, text: &str) -> Result<(), SpecError> {
     for (index, line) in text.lines().enumerate() {
         let indent = &line[..line.len() - line.trim_start().len()];
         if let Some(column) = indent.find('\t') {
-            return Err(SpecError::new(
-                file_name,
-                index as u32 + 1,
-                column as u32 + 1,
-                "tab character in indentation",
-            )
-            .with_help("YAML indents with spaces only"));
+            return Err(SpecError::new(file_name, index as u32 + 1, column as u32 + 1, "tab character in indentation")
+                .with_help("indent with spaces; YAML does not allow tabs there"));
         }
     }
     Ok(())
 }
 
-fn yaml_error(file_name: &str, error: &serde_yaml::Error) -> SpecError {
-    let (line, column) = error.location().map_or((0, 0), |location| {
-        (location.line() as u32, location.column() as u32)
-    });
-    // serde_yaml appends " at line L column C"; the location is already in the prefix.
-    let message = error.to_string();
-    let message = match message.find(" at line ") {
-        Some(index) => message[..index].to_owned(),
-        None => message,
-    };
-    SpecError::new(file_name, line, column, message)
-        .with_help("check the YAML syntax and the layout of environment.yml")
+fn error_at(file_name: &str, position: Position, message: impl Into<String>) -> SpecError {
+    SpecError::new(file_name, position.line, position.column, message)
 }
 
-fn check_match_spec(
-    file_name: &str,
-    text: &str,
-    section: Option<SourceRange>,
-    spec: &str,
-) -> Result<(), SpecError> {
-    match MatchSpec::from_str(spec, ParseStrictness::Lenient) {
-        Ok(_) => Ok(()),
-        Err(error) => {
-            let line = item_line(text, section, spec);
-            Err(SpecError::new(
-                file_name,
-                line,
-                0,
-                format!("invalid match spec `{spec}`: {error}"),
-            )
-            .with_help(
-                "write a conda match spec such as `numpy >=2.0` or `conda-forge::python=3.12`",
-            ))
+fn range_of(node: &Node) -> SourceRange {
+    SourceRange { start_line: node.start.line, end_line: node.end_line }
+}
+
+struct Validator<'a> {
+    file_name: &'a str,
+    environment: Environment,
+    warnings: Vec<SpecWarning>,
+}
+
+impl Validator<'_> {
+    fn error(&self, position: Position, message: impl Into<String>) -> SpecError {
+        error_at(self.file_name, position, message)
+    }
+
+    fn de_error(&self, error: DeError, fallback: Position, help: &str) -> SpecError {
+        self.error(error.position.unwrap_or(fallback), error.message).with_help(help)
+    }
+
+    fn warn(&mut self, rule: &'static str, range: SourceRange, message: String, help: Option<&str>) {
+        self.warnings.push(SpecWarning { rule, message, range, help: help.map(str::to_owned) });
+    }
+
+    fn top_level(&mut self, entries: &[(Node, Node)]) -> Result<(), SpecError> {
+        let mut seen: BTreeMap<String, u32> = BTreeMap::new();
+        for (key_node, value) in entries {
+            let Some(key) = key_node.as_scalar() else {
+                return Err(self.error(key_node.start, format!("expected a key, found {}", key_node.describe())));
+            };
+            if let Some(first) = seen.insert(key.to_owned(), key_node.start.line) {
+                return Err(self
+                    .error(key_node.start, format!("duplicate key `{key}`, first given on line {first}"))
+                    .with_help("merge the two sections into one"));
+            }
+            let section = SourceRange { start_line: key_node.start.line, end_line: value.end_line };
+            match key {
+                "name" => self.name(value)?,
+                "channels" => {
+                    self.environment.channels = self.string_list(value, "channels", "channel names or paths")?;
+                    self.environment.ranges.channels = Some(section);
+                }
+                "dependencies" => {
+                    self.dependencies(value)?;
+                    self.environment.ranges.dependencies = Some(section);
+                }
+                "variables" => self.variables(value)?,
+                "prefix" => self.warn(
+                    "prefix-ignored",
+                    section,
+                    "`prefix:` is ignored; the environment is always installed at /env".to_owned(),
+                    Some("remove `prefix:`"),
+                ),
+                "image" => {
+                    self.image(value)?;
+                    self.environment.ranges.image = Some(section);
+                }
+                unknown => {
+                    let message = match nearest(unknown, &TOP_LEVEL_KEYS) {
+                        Some(known) => format!("unknown key `{unknown}` is ignored, did you mean `{known}`?"),
+                        None => format!("unknown key `{unknown}` is ignored; known keys: {}", TOP_LEVEL_KEYS.join(", ")),
+                    };
+                    self.warn("unknown-key", section, message, None);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn name(&mut self, value: &Node) -> Result<(), SpecError> {
+        let name: Option<String> =
+            from_node(value).map_err(|e| self.de_error(e, value.start, "write the name as a string"))?;
+        self.environment.name = name;
+        Ok(())
+    }
+
+    /// Reads a list of strings; `null` (a key with nothing after it) is an empty list.
+    fn string_list(&self, value: &Node, key: &str, what: &str) -> Result<Vec<String>, SpecError> {
+        let items: Option<Vec<String>> = from_node(value)
+            .map_err(|e| self.de_error(e, value.start, &format!("list the {what} under `{key}:`, one per line with `- `")))?;
+        Ok(items.unwrap_or_default())
+    }
+
+    fn dependencies(&mut self, value: &Node) -> Result<(), SpecError> {
+        let items = match &value.kind {
+            NodeKind::Sequence(items) => items.as_slice(),
+            _ if value.is_null() => &[],
+            _ => {
+                return Err(self
+                    .error(value.start, format!("expected a list of dependencies, found {}", value.describe()))
+                    .with_help("list the packages under `dependencies:`, one per line with `- `"))
+            }
+        };
+        for item in items {
+            match &item.kind {
+                NodeKind::Scalar { value: spec, .. } if !item.is_null() => self.match_spec(item, spec)?,
+                NodeKind::Mapping(entries) => self.pip_section(item, entries)?,
+                _ => {
+                    return Err(self
+                        .error(item.start, format!("expected a match spec or a `pip:` list, found {}", item.describe()))
+                        .with_help("write a conda match spec such as `numpy >=2.0`, or `- pip:` followed by a list"))
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn match_spec(&mut self, item: &Node, spec: &str) -> Result<(), SpecError> {
+        match MatchSpec::from_str(spec, ParseStrictness::Lenient) {
+            Ok(parsed) => {
+                if parsed.version.is_none() && parsed.build.is_none() && parsed.url.is_none() {
+                    self.warn(
+                        "unpinned-dependency",
+                        range_of(item),
+                        format!("`{spec}` has no version constraint"),
+                        Some("pin a version, such as `numpy >=2.0,<3`, or use a lock file"),
+                    );
+                }
+                self.environment.dependencies.push(spec.to_owned());
+                Ok(())
+            }
+            Err(error) => Err(self
+                .error(item.start, format!("invalid match spec `{spec}`: {error}"))
+                .with_help("write a conda match spec such as `numpy >=2.0` or `conda-forge::python=3.12`")),
         }
     }
-}
 
-fn scalar_to_string(value: &serde_yaml::Value) -> Option<String> {
-    match value {
-        serde_yaml::Value::String(text) => Some(text.clone()),
-        serde_yaml::Value::Number(number) => Some(number.to_string()),
-        serde_yaml::Value::Bool(flag) => Some(flag.to_string()),
-        _ => None,
+    fn pip_section(&mut self, item: &Node, entries: &[(Node, Node)]) -> Result<(), SpecError> {
+        for (key, value) in entries {
+            if key.as_scalar() != Some("pip") {
+                let found = key.as_scalar().unwrap_or("?");
+                return Err(self
+                    .error(key.start, format!("unknown list `{found}` in dependencies, expected `pip`"))
+                    .with_help("only `pip:` can be nested under `dependencies:`"));
+            }
+            let NodeKind::Sequence(lines) = &value.kind else {
+                return Err(self
+                    .error(value.start, format!("expected a list of pip requirements, found {}", value.describe()))
+                    .with_help("list the requirements under `- pip:`, one per line with `- `"));
+            };
+            for line in lines {
+                let Some(text) = line.as_scalar().filter(|_| !line.is_null()) else {
+                    return Err(self.error(line.start, format!("expected a pip requirement, found {}", line.describe())));
+                };
+                self.pip_line(line, text.trim())?;
+            }
+        }
+        let _ = item;
+        Ok(())
     }
-}
 
-/// Line ranges of the top-level keys this module locates.
-#[derive(Default)]
-struct Ranges {
-    channels: Option<SourceRange>,
-    dependencies: Option<SourceRange>,
-    variables: Option<SourceRange>,
-    image: Option<SourceRange>,
-}
+    fn pip_line(&mut self, line: &Node, text: &str) -> Result<(), SpecError> {
+        if !text.starts_with('-') {
+            self.environment.pip.push(text.to_owned());
+            return Ok(());
+        }
+        let option = text.split([' ', '=']).next().unwrap_or(text);
+        if PIP_OPTIONS.contains(&option) {
+            self.environment.pip_options.push(text.to_owned());
+            Ok(())
+        } else if PIP_FILE_OPTIONS.contains(&option) {
+            Err(self
+                .error(line.start, format!("pip option `{option}` names a file, which the build cannot read"))
+                .with_help("list the requirements themselves under `pip:`"))
+        } else {
+            Err(self
+                .error(line.start, format!("unsupported pip option `{option}`"))
+                .with_help(format!("supported options: {}", PIP_OPTIONS.join(", "))))
+        }
+    }
 
-/// Finds the line range of each top-level key: from its line to the last content line before
-/// the next top-level key. Works on block style and on flow style written on one line.
-fn section_ranges(text: &str) -> Ranges {
-    let mut ranges = Ranges::default();
-    let mut current: Option<(&str, u32)> = None;
-    let mut last_content = 0;
-    let close = |ranges: &mut Ranges, key: &str, start: u32, end: u32| {
-        let range = Some(SourceRange {
-            start_line: start,
-            end_line: end.max(start),
+    fn variables(&mut self, value: &Node) -> Result<(), SpecError> {
+        let help = "write variables as `NAME: value` lines under `variables:`";
+        let variables: Option<BTreeMap<String, String>> =
+            from_node(value).map_err(|e| self.de_error(e, value.start, help))?;
+        self.environment.variables = variables.unwrap_or_default();
+        Ok(())
+    }
+
+    fn image(&mut self, value: &Node) -> Result<(), SpecError> {
+        let help = "see the `image:` section in the README for its keys";
+        let settings: Option<ImageSettings> = from_node(value).map_err(|e| self.de_error(e, value.start, help))?;
+        if let NodeKind::Mapping(entries) = &value.kind {
+            let prune = entries.iter().find(|(key, _)| key.as_scalar() == Some("prune"));
+            self.environment.ranges.prune =
+                prune.map(|(key, value)| SourceRange { start_line: key.start.line, end_line: value.end_line });
+        }
+        self.environment.image = settings.unwrap_or_default();
+        Ok(())
+    }
+
+    /// Rules that look at the whole file.
+    fn lint(&mut self) {
+        let environment = &self.environment;
+        let has_pip = environment.dependencies.iter().any(|spec| {
+            MatchSpec::from_str(spec, ParseStrictness::Lenient)
+                .ok()
+                .and_then(|spec| spec.name.as_exact().map(|name| name.as_normalized() == "pip"))
+                .unwrap_or(false)
         });
-        match key {
-            "channels" => ranges.channels = range,
-            "dependencies" => ranges.dependencies = range,
-            "variables" => ranges.variables = range,
-            "image" => ranges.image = range,
-            _ => {}
+        let pip_listed = !environment.pip.is_empty() || !environment.pip_options.is_empty();
+        if pip_listed && !has_pip {
+            let range = environment.ranges.dependencies.unwrap_or(SourceRange::line(1));
+            self.warn(
+                "pip-without-pip",
+                range,
+                "a `pip:` list without `pip` among the dependencies".to_owned(),
+                Some("add `- pip` to the dependencies, or mamba may not install the pip requirements"),
+            );
         }
-    };
-    for (index, line) in text.lines().enumerate() {
-        let number = index as u32 + 1;
-        let trimmed = line.trim_start();
-        if trimmed.is_empty() || trimmed.starts_with('#') {
-            continue;
+        let channels = &self.environment.channels;
+        if channels.iter().any(|c| c == "conda-forge") && !channels.iter().any(|c| c == "nodefaults") {
+            let range = self.environment.ranges.channels.unwrap_or(SourceRange::line(1));
+            self.warn(
+                "missing-nodefaults",
+                range,
+                "`conda-forge` without `nodefaults`: packages may also come from the defaults channels".to_owned(),
+                Some("add `- nodefaults` to the channels"),
+            );
         }
-        let top_level = trimmed.len() == line.len() && !line.starts_with('-');
-        if let Some(key) = top_level.then(|| line.split(':').next()).flatten() {
-            if let Some((previous, start)) = current.take() {
-                close(&mut ranges, previous, start, last_content);
-            }
-            current = Some((key.trim().trim_matches(['"', '\'']), number));
-        }
-        last_content = number;
-    }
-    if let Some((key, start)) = current {
-        close(&mut ranges, key, start, last_content);
-    }
-    ranges
-}
-
-/// Finds the line of a list item inside a section, or the section's first line.
-fn item_line(text: &str, section: Option<SourceRange>, item: &str) -> u32 {
-    let Some(section) = section else { return 0 };
-    let lines = text
-        .lines()
-        .enumerate()
-        .map(|(index, line)| (index as u32 + 1, line));
-    for (number, line) in lines {
-        if number < section.start_line || number > section.end_line {
-            continue;
-        }
-        let value = line
-            .trim()
-            .trim_start_matches('-')
-            .trim()
-            .trim_matches(['"', '\'']);
-        if value == item {
-            return number;
-        }
-    }
-    section.start_line
-}
-
-/// Finds the line of a key inside a section, or the section's first line.
-fn key_line(text: &str, section: Option<SourceRange>, key: &str) -> u32 {
-    let Some(section) = section else { return 0 };
-    for (index, line) in text.lines().enumerate() {
-        let number = index as u32 + 1;
-        if number > section.start_line && number <= section.end_line {
-            let name = line
-                .trim()
-                .split(':')
-                .next()
-                .unwrap_or("")
-                .trim_matches(['"', '\'']);
-            if name == key {
-                return number;
-            }
-        }
-    }
-    section.start_line
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    const EXAMPLE: &str = "\
-# syntax=localhost:5000/conda-frontend:dev
-name: demo
-channels:
-  - ./channel
-  - nodefaults
-dependencies:
-  - greet >=1.0
-  - libgreet=2
-  - pip:
-      - requests==2.31
-variables:
-  GREETING: hello
-  LEVEL: 3
-image:
-  cmd: [greet]
-";
-
-    #[test]
-    fn parses_example() {
-        let environment = parse_environment("environment.yml", EXAMPLE).unwrap();
-        assert_eq!(environment.name.as_deref(), Some("demo"));
-        assert_eq!(environment.channels, ["./channel", "nodefaults"]);
-        assert_eq!(environment.dependencies, ["greet >=1.0", "libgreet=2"]);
-        assert_eq!(environment.pip, ["requests==2.31"]);
-        assert_eq!(environment.variables["LEVEL"], "3");
-        assert_eq!(environment.image.cmd, Some(vec!["greet".to_owned()]));
-        assert_eq!(
-            environment.ranges.channels,
-            Some(SourceRange {
-                start_line: 3,
-                end_line: 5
-            })
-        );
-        assert_eq!(
-            environment.ranges.dependencies,
-            Some(SourceRange {
-                start_line: 6,
-                end_line: 10
-            })
-        );
-        assert_eq!(
-            environment.ranges.image,
-            Some(SourceRange {
-                start_line: 14,
-                end_line: 15
-            })
-        );
-    }
-
-    #[test]
-    fn flow_style_lists() {
-        let text = "channels: [a, nodefaults]\ndependencies: [python=3.12, fastapi]\n";
-        let environment = parse_environment("environment.yml", text).unwrap();
-        assert_eq!(environment.dependencies, ["python=3.12", "fastapi"]);
-        assert_eq!(environment.ranges.dependencies, Some(SourceRange::line(2)));
-    }
-
-    #[test]
-    fn syntax_error_has_line() {
-        let text = "name: x\ndependencies:\n  - a\n - b: [\n";
-        let error = parse_environment("environment.yml", text).unwrap_err();
-        assert_eq!(error.file, "environment.yml");
-        assert_eq!(error.line, 4);
-        assert!(
-            error.to_string().starts_with("environment.yml:4:"),
-            "{error}"
-        );
-    }
-
-    #[test]
-    fn wrong_type_has_line() {
-        let text = "name: x\nchannels:\n  - a\ndependencies:\n  - {conda: [x]}\n";
-        let error = parse_environment("environment.yml", text).unwrap_err();
-        assert_eq!(error.line, 5);
-        assert!(
-            error.message.contains("unknown list `conda`"),
-            "{}",
-            error.message
-        );
-    }
-
-    #[test]
-    fn invalid_match_spec_has_line() {
-        let text = "dependencies:\n  - numpy\n  - \"python >=3.9,,<<3\"\n";
-        let error = parse_environment("environment.yml", text).unwrap_err();
-        assert_eq!(error.line, 3);
-        assert!(
-            error
-                .message
-                .starts_with("invalid match spec `python >=3.9,,<<3`"),
-            "{error}"
-        );
-    }
-
-    #[test]
-    fn tab_indentation_rejected() {
-        let error = parse_environment("e.yml", "dependencies:\n\t- a\n").unwrap_err();
-        assert_eq!((error.line, error.column), (2, 1));
-    }
-
-    #[test]
-    fn empty_file_rejected() {
-        let error = parse_environment("e.yml", "# only a comment\n").unwrap_err();
-        assert_eq!(error.message, "the file is empty");
-    }
-
-    #[test]
-    fn utf16_rejected() {
-        let error = decode_spec("e.yml", b"\xff\xfed\x00e\x00").unwrap_err();
-        assert_eq!(error.message, "the file is encoded as UTF-16");
-    }
-
-    #[test]
-    fn byte_order_mark_accepted() {
-        let environment = parse_environment("e.yml", "\u{feff}dependencies: [a]\n").unwrap();
-        assert_eq!(environment.dependencies, ["a"]);
     }
 }
