@@ -337,7 +337,98 @@ fn invalid_match_spec_fails_with_line() {
     let log = text(&output);
     assert!(!output.status.success(), "{log}");
     assert!(
-        log.contains("environment.yml:5: invalid match spec"),
+        log.contains("environment.yml:5:5: invalid match spec `python >=3.9,,<<3`"),
         "{log}"
     );
+}
+
+/// Runs `docker buildx build --call=NAME` on a spec with the given text and returns the
+/// exit status and output.
+fn call(name: &str, spec: &str) -> (bool, String) {
+    let dir = example_dir();
+    std::fs::write(dir.path().join("environment.yml"), spec).unwrap();
+    let spec_path = dir.path().join("environment.yml");
+    let call = format!("--call={name}");
+    let args = [
+        "buildx",
+        "build",
+        &call,
+        "-f",
+        spec_path.to_str().unwrap(),
+        dir.path().to_str().unwrap(),
+    ];
+    let output = docker(&args);
+    (output.status.success(), text(&output))
+}
+
+#[test]
+#[ignore = "needs the engine and images from scripts/test.sh"]
+fn call_check_prints_warnings_with_lines() {
+    let _serial = serial();
+    let spec = "# syntax=localhost:5000/conda-frontend:dev\nchannels: [conda-forge, ./channel]\n\
+                dependencies:\n  - greet >=1\n  - numpy\nimgae:\n  cmd: [greet]\n";
+    let (success, log) = call("check", spec);
+    assert!(!success, "--call=check succeeded despite warnings:\n{log}");
+    for expected in [
+        "WARNING: unpinned-dependency",
+        "`numpy` has no version constraint",
+        "WARNING: unknown-key",
+        "unknown key `imgae` is ignored, did you mean `image`?",
+        "WARNING: missing-nodefaults",
+        "environment.yml:5",
+        "   5 | >>>   - numpy",
+        "   6 | >>> imgae:",
+    ] {
+        assert!(log.contains(expected), "no `{expected}` in:\n{log}");
+    }
+}
+
+#[test]
+#[ignore = "needs the engine and images from scripts/test.sh"]
+fn call_check_clean_spec_succeeds() {
+    let _serial = serial();
+    let spec = std::fs::read_to_string("examples/greet/environment.yml").unwrap();
+    let (success, log) = call("check", &spec);
+    assert!(success, "--call=check failed on the example:\n{log}");
+    assert!(log.contains("no warnings found"), "{log}");
+}
+
+#[test]
+#[ignore = "needs the engine and images from scripts/test.sh"]
+fn call_outline_lists_build_arguments() {
+    let _serial = serial();
+    let spec = std::fs::read_to_string("examples/greet/environment.yml").unwrap();
+    let (success, log) = call("outline", &spec);
+    assert!(success, "{log}");
+    for expected in [
+        "BUILDER_IMAGE",
+        "RUNTIME_IMAGE",
+        "PRUNE",
+        "standard",
+        "CMD",
+        r#"["greet"]"#,
+    ] {
+        assert!(log.contains(expected), "no `{expected}` in:\n{log}");
+    }
+    let (success, log) = call("targets", &spec);
+    assert!(success, "{log}");
+    assert!(log.contains("runtime (default)"), "{log}");
+    assert!(log.contains("env"), "{log}");
+}
+
+#[test]
+#[ignore = "needs the engine and images from scripts/test.sh"]
+fn missing_local_channel_fails_at_its_line() {
+    let _serial = serial();
+    let dir = example_dir();
+    let spec = "# syntax=localhost:5000/conda-frontend:dev\nname: x\nchannels:\n  - ./no-such-channel\ndependencies:\n  - greet\n";
+    std::fs::write(dir.path().join("environment.yml"), spec).unwrap();
+    let output = build(dir.path(), "conda-frontend-test/missing-channel:e2e", &[]);
+    let log = text(&output);
+    assert!(!output.status.success(), "{log}");
+    assert!(
+        log.contains("local channel `./no-such-channel` was not found in the build context"),
+        "{log}"
+    );
+    assert!(log.contains("   4 | >>>   - ./no-such-channel"), "{log}");
 }

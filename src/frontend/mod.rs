@@ -3,6 +3,7 @@
 
 mod load;
 mod subrequest;
+mod warn;
 
 use std::collections::BTreeMap;
 
@@ -22,8 +23,16 @@ const IMAGE_CONFIG_KEY: &str = "containerimage.config";
 /// Runs the build BuildKit asked for and returns what `Return` sends.
 pub async fn run(gateway: &Gateway, env: &FrontendEnv) -> Result<api::Result, GatewayError> {
     gateway.check_required_caps()?;
-    if let Some(request) = env.opts.get("requestid").filter(|id| !id.is_empty()) {
-        return subrequest::answer(request);
+    let request = env
+        .opts
+        .get("requestid")
+        .filter(|id| !id.is_empty())
+        .map(String::as_str);
+    if let Some(request) = request {
+        subrequest::check_supported(request)?;
+        if request == subrequest::DESCRIBE {
+            return Ok(subrequest::describe());
+        }
     }
 
     // Load the spec and the lock file beside it.
@@ -40,12 +49,26 @@ pub async fn run(gateway: &Gateway, env: &FrontendEnv) -> Result<api::Result, Ga
         .map_or("environment.yml", String::as_str)
         .to_owned();
     let loaded = load::load_spec(gateway, env, &filename, &plan::lock_file_name(subdir)).await?;
+    let source = SourceFile {
+        filename: filename.clone(),
+        data: loaded.data.clone(),
+        language: "yaml".to_owned(),
+    };
 
-    // Parse it and merge the build options.
-    let text = spec::decode_spec(&filename, &loaded.data)
-        .map_err(|e| spec_error(&e, &filename, &loaded.data))?;
-    let environment = spec::parse_environment(&filename, text)
-        .map_err(|e| spec_error(&e, &filename, &loaded.data))?;
+    // Parse it.
+    let text = spec::decode_spec(&filename, &loaded.data).map_err(|e| spec_error(&e, &source))?;
+    let (environment, warnings) =
+        spec::parse_spec(&filename, text).map_err(|e| spec_error(&e, &source))?;
+    match request {
+        Some(subrequest::LINT) => return Ok(subrequest::lint(&warnings, &source)),
+        Some(subrequest::OUTLINE) => return Ok(subrequest::outline(&environment, &source)),
+        Some(subrequest::TARGETS_REQUEST) => return Ok(subrequest::targets(&source)),
+        _ => {}
+    }
+    warn::send_warnings(gateway, &loaded.head_digest, &warnings, &source).await;
+    check_local_channels(gateway, env, &environment, &source, subdir).await?;
+
+    // Merge the build options.
     let options = BuildOptions::resolve(&env.opts, &environment.image, &environment.variables)
         .map_err(|e| GatewayError::unknown(e.0))?;
     debug!(?options, "build options resolved");
@@ -82,12 +105,11 @@ pub async fn run(gateway: &Gateway, env: &FrontendEnv) -> Result<api::Result, Ga
     };
     let planned = plan::plan(&inputs)
         .map_err(|e| source_error(&e.message, &filename, &loaded.data, e.range))?;
-    let source = SourceFile {
-        filename: filename.clone(),
-        data: loaded.data.clone(),
-        language: "yaml".to_owned(),
-    };
-    let definition = llb::marshal(&planned.result, Some(&source));
+    let mut definition = llb::marshal(&planned.result, Some(&source));
+    // `no-cache` without a value means every step; this graph has no stage worth naming.
+    if env.opts.contains_key("no-cache") {
+        llb::ignore_cache(&mut definition);
+    }
     debug!(ops = definition.def.len(), "sending the solve request");
     let id = gateway
         .solve(definition, cache_imports(&env.opts)?, false)
@@ -102,9 +124,65 @@ pub async fn run(gateway: &Gateway, env: &FrontendEnv) -> Result<api::Result, Ga
     })
 }
 
+/// Fails when a local channel is not a folder of the build context with repodata, with the
+/// channel lines shown; otherwise the failure would come from inside the installer.
+async fn check_local_channels(
+    gateway: &Gateway,
+    env: &FrontendEnv,
+    environment: &spec::Environment,
+    source: &SourceFile,
+    subdir: &str,
+) -> Result<(), GatewayError> {
+    let range = environment.ranges.channels;
+    let fail = |message: String| source_error(&message, &source.filename, &source.data, range);
+    let locals = plan::local_channels(environment).map_err(fail)?;
+    if locals.is_empty() {
+        return Ok(());
+    }
+    let context = plan::local_context(&locals, &env.session_id, range);
+    let id = gateway
+        .solve(llb::marshal(&context, None), Vec::new(), false)
+        .await?;
+    for local in &locals {
+        let path = &local.path;
+        match gateway.is_dir(&id, path).await? {
+            Some(true) => {}
+            Some(false) => {
+                return Err(fail(format!(
+                    "local channel `./{path}` is a file, not a folder"
+                )))
+            }
+            None => {
+                return Err(fail(format!(
+                    "local channel `./{path}` was not found in the build context; \
+                     local channel paths are relative to the context folder, not to the spec"
+                )))
+            }
+        }
+        let noarch = gateway
+            .path_exists(&id, &format!("{path}/noarch/repodata.json"))
+            .await?;
+        let platform = gateway
+            .path_exists(&id, &format!("{path}/{subdir}/repodata.json"))
+            .await?;
+        if !noarch && !platform {
+            return Err(fail(format!(
+                "local channel `./{path}` has no repodata: neither `noarch/repodata.json` nor \
+                 `{subdir}/repodata.json` exists in it"
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// Turns a spec error into one whose details show the offending lines.
-fn spec_error(error: &spec::SpecError, filename: &str, data: &[u8]) -> GatewayError {
-    source_error(&error.to_string(), filename, data, error.range())
+fn spec_error(error: &spec::SpecError, source: &SourceFile) -> GatewayError {
+    source_error(
+        &error.to_string(),
+        &source.filename,
+        &source.data,
+        error.range(),
+    )
 }
 
 /// Returns the platform to build for: the `platform` opt, else the worker's own.

@@ -6,12 +6,20 @@ use tonic::transport::Channel;
 
 use super::errors::GatewayError;
 use super::transport::MAX_MESSAGE_SIZE;
+use crate::llb::SourceFile;
 use crate::proto::gateway::llb_bridge_client::LlbBridgeClient;
 use crate::proto::gateway::{
     self as api, CacheOptionsEntry, InputsRequest, PingRequest, ReadFileRequest,
-    ResolveImageConfigRequest, ReturnRequest, SolveRequest,
+    ResolveImageConfigRequest, ReturnRequest, SolveRequest, StatFileRequest, WarnRequest,
 };
 use crate::proto::pb;
+use crate::spec::SpecWarning;
+
+/// `WarnRequest.level` of a warning.
+const WARNING_LEVEL: i64 = 1;
+
+/// Directory bit of Go's `FileMode`, which `Stat.mode` carries.
+const GO_MODE_DIR: u32 = 1 << 31;
 
 /// Gateway capabilities the frontend cannot work without.
 const REQUIRED_CAPS: [&str; 4] = ["solve.base", "return", "readfile", "resolveimage"];
@@ -172,6 +180,72 @@ impl Gateway {
                 &error,
             )),
         }
+    }
+
+    /// Returns whether `path` exists in a solved result and is a directory, or `None` when
+    /// it does not exist.
+    pub async fn is_dir(&self, reference: &str, path: &str) -> Result<Option<bool>, GatewayError> {
+        let request = StatFileRequest {
+            r#ref: reference.to_owned(),
+            path: path.to_owned(),
+        };
+        match self.client.clone().stat_file(request).await {
+            Ok(response) => {
+                let mode = response.into_inner().stat.map_or(0, |stat| stat.mode);
+                Ok(Some(mode & GO_MODE_DIR != 0))
+            }
+            Err(error) if is_not_found(&error) => Ok(None),
+            Err(error) => Err(GatewayError::rpc(
+                &format!("reading `{path}` failed"),
+                &error,
+            )),
+        }
+    }
+
+    /// Returns whether a regular file or a directory exists at `path` in a solved result.
+    pub async fn path_exists(&self, reference: &str, path: &str) -> Result<bool, GatewayError> {
+        Ok(self.is_dir(reference, path).await?.is_some())
+    }
+
+    /// Shows a warning about the spec in the build output, with its lines.
+    pub async fn warn(
+        &self,
+        digest: &str,
+        warning: &SpecWarning,
+        source: &SourceFile,
+    ) -> Result<(), GatewayError> {
+        let position = |line: u32| {
+            Some(pb::Position {
+                line: line as i32,
+                character: 0,
+            })
+        };
+        let range = pb::Range {
+            start: position(warning.range.start_line),
+            end: position(warning.range.end_line),
+        };
+        let request = WarnRequest {
+            digest: digest.to_owned(),
+            level: WARNING_LEVEL,
+            short: format!("{}: {}", warning.rule, warning.message).into_bytes(),
+            detail: warning
+                .help
+                .iter()
+                .map(|help| help.clone().into_bytes())
+                .collect(),
+            url: String::new(),
+            info: Some(pb::SourceInfo {
+                filename: source.filename.clone(),
+                data: source.data.clone(),
+                definition: None,
+                language: source.language.clone(),
+            }),
+            ranges: vec![range],
+        };
+        let response = self.client.clone().warn(request).await;
+        response
+            .map(|_| ())
+            .map_err(|e| GatewayError::rpc("sending a warning failed", &e))
     }
 
     /// Sends the result of the build. BuildKit accepts one `Return` per process.

@@ -169,10 +169,11 @@ impl ImageConfig {
         image.architecture = platform.architecture.clone();
         image.variant = platform.variant.clone();
 
-        image.activate_prefix();
         for (key, value) in &settings.env {
             image.set_env_var(key, value);
         }
+        // After the user's variables, so that a `PATH` of theirs still gets /env/bin first.
+        image.activate_prefix();
         image.apply_command(settings);
         if let Some(workdir) = &settings.workdir {
             image.config.working_dir = workdir.clone();
@@ -192,6 +193,27 @@ impl ImageConfig {
             comment: Some("conda-frontend".to_owned()),
             ..History::default()
         });
+        image
+    }
+
+    /// Builds the config of the `env` target from the builder's config: the environment's
+    /// variables and labels, but the builder's own command, user and working directory,
+    /// so that the image opens a shell for looking around.
+    pub fn for_debugging(
+        builder: &ImageConfig,
+        platform: &Platform,
+        settings: &RuntimeSettings,
+    ) -> Self {
+        let mut image = builder.clone();
+        image.other.remove("created");
+        image.os = platform.os.clone();
+        image.architecture = platform.architecture.clone();
+        image.variant = platform.variant.clone();
+        for (key, value) in &settings.env {
+            image.set_env_var(key, value);
+        }
+        image.activate_prefix();
+        image.config.labels.extend(settings.labels.clone());
         image
     }
 
@@ -293,6 +315,17 @@ mod tests {
         );
         assert_eq!(json["rootfs"]["diff_ids"][0], "sha256:aa");
         assert!(image.config.env.contains(&"GREETING=hi".to_owned()));
+    }
+
+    #[test]
+    fn user_path_keeps_env_bin_first() {
+        let base = ImageConfig::from_json(DISTROLESS_LIKE.as_bytes()).unwrap();
+        let settings = RuntimeSettings {
+            env: [("PATH".to_owned(), "/custom".to_owned())].into(),
+            ..Default::default()
+        };
+        let image = ImageConfig::for_runtime(&base, &amd64(), &settings);
+        assert_eq!(image.env_var("PATH"), Some("/env/bin:/custom"));
     }
 
     #[test]

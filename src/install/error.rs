@@ -110,6 +110,9 @@ pub enum InstallError {
 
     #[error("the host platform is not a conda platform this installer knows")]
     UnknownHostPlatform,
+
+    #[error("`CONDA_SUBDIR` is `{0}`, which is not a conda subdir such as `linux-64`")]
+    InvalidSubdir(String),
 }
 
 impl InstallError {

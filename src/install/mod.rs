@@ -106,8 +106,19 @@ fn write_stdout(text: &str) {
     let _ = std::io::stdout().write_all(text.as_bytes());
 }
 
+/// Returns the subdir to install for: `CONDA_SUBDIR` when set, as conda and mamba read it
+/// (the frontend sets it to the target platform's), else the host's.
 fn host_subdir() -> Result<Subdir, InstallError> {
-    Subdir::current().ok_or(InstallError::UnknownHostPlatform)
+    match std::env::var("CONDA_SUBDIR")
+        .ok()
+        .filter(|value| !value.trim().is_empty())
+    {
+        Some(value) => value
+            .trim()
+            .parse()
+            .map_err(|_| InstallError::InvalidSubdir(value)),
+        None => Subdir::current().ok_or(InstallError::UnknownHostPlatform),
+    }
 }
 
 /// Returns whether copying is requested by the flag or by `CONDA_ALWAYS_COPY` or

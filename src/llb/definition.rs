@@ -28,8 +28,8 @@ pub fn marshal(result: &Output, source: Option<&SourceFile>) -> pb::Definition {
         definition
             .metadata
             .insert(vertex.digest.clone(), vertex.metadata.clone());
-        if let (Some(range), Some(_)) = (vertex.location, source) {
-            locations.insert(vertex.digest.clone(), location(range));
+        if !vertex.locations.is_empty() && source.is_some() {
+            locations.insert(vertex.digest.clone(), location(&vertex.locations));
         }
     }
 
@@ -69,6 +69,14 @@ pub fn marshal(result: &Output, source: Option<&SourceFile>) -> pb::Definition {
     definition
 }
 
+/// Marks every op of the definition to run again instead of coming from the cache, as
+/// `--no-cache` asks. The cache flag is metadata, so digests do not change.
+pub fn ignore_cache(definition: &mut pb::Definition) {
+    for metadata in definition.metadata.values_mut() {
+        metadata.ignore_cache = true;
+    }
+}
+
 fn visit(vertex: &Rc<Vertex>, seen: &mut HashSet<String>, ordered: &mut Vec<Rc<Vertex>>) {
     if !seen.insert(vertex.digest.clone()) {
         return;
@@ -80,21 +88,24 @@ fn visit(vertex: &Rc<Vertex>, seen: &mut HashSet<String>, ordered: &mut Vec<Rc<V
 }
 
 /// A source-map entry: 1-based lines, character 0, as BuildKit's Dockerfile frontend writes.
-fn location(range: SourceRange) -> pb::Locations {
+fn location(ranges: &[SourceRange]) -> pb::Locations {
     let position = |line: u32| {
         Some(pb::Position {
             line: line as i32,
             character: 0,
         })
     };
-    let range = pb::Range {
-        start: position(range.start_line),
-        end: position(range.end_line),
-    };
+    let ranges = ranges
+        .iter()
+        .map(|range| pb::Range {
+            start: position(range.start_line),
+            end: position(range.end_line),
+        })
+        .collect();
     pb::Locations {
         locations: vec![pb::Location {
             source_index: 0,
-            ranges: vec![range],
+            ranges,
         }],
     }
 }
@@ -118,10 +129,10 @@ pub fn render(definition: &pb::Definition) -> String {
             .source
             .as_ref()
             .and_then(|source| source.locations.get(&digest));
-        if let Some(range) = lines
+        let ranges = lines
             .and_then(|l| l.locations.first())
-            .and_then(|l| l.ranges.first())
-        {
+            .map_or(&[][..], |l| l.ranges.as_slice());
+        for range in ranges {
             let start = range.start.map_or(0, |p| p.line);
             let end = range.end.map_or(0, |p| p.line);
             writeln!(text, "  lines: {start}-{end}").unwrap();

@@ -11,7 +11,7 @@ mod file;
 mod source;
 
 pub use caps::*;
-pub use definition::{marshal, render, SourceFile};
+pub use definition::{ignore_cache, marshal, render, SourceFile};
 pub use exec::{Exec, Mount};
 pub use file::{copy, mkfile, FileActions};
 pub use source::{image, local};
@@ -34,7 +34,7 @@ pub struct Vertex {
     pub inputs: Vec<Output>,
     pub metadata: pb::OpMetadata,
     /// Lines of the spec file that caused this op.
-    pub location: Option<SourceRange>,
+    pub locations: Vec<SourceRange>,
 }
 
 /// A filesystem produced by an op: the op and the index of one of its outputs.
@@ -48,7 +48,7 @@ pub struct Output {
 #[derive(Debug, Clone, Default)]
 pub struct Constraints {
     pub name: Option<String>,
-    pub location: Option<SourceRange>,
+    pub locations: Vec<SourceRange>,
     pub caps: Vec<&'static str>,
 }
 
@@ -60,8 +60,9 @@ impl Constraints {
         }
     }
 
+    /// Adds the lines of the spec that caused the op, when known.
     pub fn at(mut self, location: Option<SourceRange>) -> Self {
-        self.location = location;
+        self.locations.extend(location);
         self
     }
 }
@@ -103,6 +104,6 @@ fn vertex(mut op: pb::Op, inputs: Vec<Output>, constraints: Constraints) -> Rc<V
         op,
         inputs,
         metadata,
-        location: constraints.location,
+        locations: constraints.locations,
     })
 }

@@ -96,7 +96,12 @@ pub fn installer_spec(
         .map(|spec| InstallerDependency::Conda(spec))
         .collect();
     // pip reads the list as a requirements file, where option lines apply to the whole file.
-    let pip: Vec<&str> = environment.pip_options.iter().chain(&environment.pip).map(String::as_str).collect();
+    let pip: Vec<&str> = environment
+        .pip_options
+        .iter()
+        .chain(&environment.pip)
+        .map(String::as_str)
+        .collect();
     if !pip.is_empty() {
         dependencies.push(InstallerDependency::Pip { pip });
     }

@@ -10,4 +10,4 @@ mod stages;
 pub use channels::{local_channel, local_channels, LocalChannel, CHANNELS_MOUNT};
 pub use lock::{check_fresh, lock_file_name, locked_packages};
 pub use options::*;
-pub use stages::{plan, Plan, PlanError, PlanInputs, ResolvedImage, SpecFiles};
+pub use stages::{local_context, plan, Plan, PlanError, PlanInputs, ResolvedImage, SpecFiles};

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use crate::image::RuntimeSettings;
-use crate::spec::{ImageSettings, PruneSettings};
+use crate::spec::{values, ImageSettings, PruneSettings};
 
 /// The builder image used when neither the spec nor a build argument names one.
 pub const DEFAULT_BUILDER_IMAGE: &str = "docker.io/condaforge/miniforge3:latest";
@@ -21,30 +21,101 @@ pub struct BuildArg {
     pub default: &'static str,
 }
 
-const fn arg(name: &'static str, key: &'static str, description: &'static str, default: &'static str) -> BuildArg {
-    BuildArg { name, key, description, default }
+const fn arg(
+    name: &'static str,
+    key: &'static str,
+    description: &'static str,
+    default: &'static str,
+) -> BuildArg {
+    BuildArg {
+        name,
+        key,
+        description,
+        default,
+    }
 }
 
 /// Every build argument, in the order `--call=outline` lists them.
 pub const BUILD_ARGS: [BuildArg; 12] = [
-    arg("BUILDER_IMAGE", "builder", "Image with mamba that installs the environment", DEFAULT_BUILDER_IMAGE),
-    arg("RUNTIME_IMAGE", "runtime", "Base image of the result", DEFAULT_RUNTIME_IMAGE),
-    arg("ENTRYPOINT", "entrypoint", "Entrypoint: a JSON array, or words split on spaces", ""),
-    arg("CMD", "cmd", "Command: a JSON array, or words split on spaces", ""),
-    arg("ENV", "env", "Image variables: a JSON object, or NAME=value words", ""),
-    arg("WORKDIR", "workdir", "Working directory of the container", ""),
+    arg(
+        "BUILDER_IMAGE",
+        "builder",
+        "Image with mamba that installs the environment",
+        DEFAULT_BUILDER_IMAGE,
+    ),
+    arg(
+        "RUNTIME_IMAGE",
+        "runtime",
+        "Base image of the result",
+        DEFAULT_RUNTIME_IMAGE,
+    ),
+    arg(
+        "ENTRYPOINT",
+        "entrypoint",
+        "Entrypoint: a JSON array, or words split on spaces",
+        "",
+    ),
+    arg(
+        "CMD",
+        "cmd",
+        "Command: a JSON array, or words split on spaces",
+        "",
+    ),
+    arg(
+        "ENV",
+        "env",
+        "Image variables: a JSON object, or NAME=value words",
+        "",
+    ),
+    arg(
+        "WORKDIR",
+        "workdir",
+        "Working directory of the container",
+        "",
+    ),
     arg("USER", "user", "User the container runs as", ""),
-    arg("LABELS", "labels", "Image labels: a JSON object, or NAME=value words", ""),
-    arg("EXPOSE", "expose", "Exposed ports, such as `8000 53/udp`", ""),
-    arg("PRUNE", "prune.profile", "Prune profile: none, standard or aggressive", "standard"),
-    arg("PRUNE_KEEP", "prune.keep", "Paths in /env the prune keeps (glob patterns)", ""),
-    arg("PRUNE_REMOVE", "prune.remove", "Further paths in /env to remove (glob patterns)", ""),
+    arg(
+        "LABELS",
+        "labels",
+        "Image labels: a JSON object, or NAME=value words",
+        "",
+    ),
+    arg(
+        "EXPOSE",
+        "expose",
+        "Exposed ports, such as `8000 53/udp`",
+        "",
+    ),
+    arg(
+        "PRUNE",
+        "prune.profile",
+        "Prune profile: none, standard or aggressive",
+        "standard",
+    ),
+    arg(
+        "PRUNE_KEEP",
+        "prune.keep",
+        "Paths in /env the prune keeps (glob patterns)",
+        "",
+    ),
+    arg(
+        "PRUNE_REMOVE",
+        "prune.remove",
+        "Further paths in /env to remove (glob patterns)",
+        "",
+    ),
 ];
 
 /// The build targets and what each produces; the first is the default.
 pub const TARGETS: [(&str, &str); 2] = [
-    ("runtime", "The runtime base with the pruned environment at /env"),
-    ("env", "The builder image with the unpruned environment at /env, for debugging"),
+    (
+        "runtime",
+        "The runtime base with the pruned environment at /env",
+    ),
+    (
+        "env",
+        "The builder image with the unpruned environment at /env, for debugging",
+    ),
 ];
 
 /// How much of the environment the prune step removes.
@@ -61,7 +132,9 @@ impl PruneProfile {
             "none" => Ok(Self::None),
             "standard" => Ok(Self::Standard),
             "aggressive" => Ok(Self::Aggressive),
-            other => Err(format!("invalid prune profile `{other}`, expected `none`, `standard` or `aggressive`")),
+            other => Err(format!(
+                "invalid prune profile `{other}`, expected `none`, `standard` or `aggressive`"
+            )),
         }
     }
 
@@ -105,21 +178,37 @@ impl BuildOptions {
         settings: &ImageSettings,
         variables: &BTreeMap<String, String>,
     ) -> Result<Self, OptionError> {
-        let target = opts.get("target").filter(|t| !t.is_empty()).map_or(TARGETS[0].0, String::as_str);
+        let target = opts
+            .get("target")
+            .filter(|t| !t.is_empty())
+            .map_or(TARGETS[0].0, String::as_str);
         if !TARGETS.iter().any(|(name, _)| *name == target) {
             let names: Vec<&str> = TARGETS.iter().map(|(name, _)| *name).collect();
-            return Err(OptionError(format!("unknown target `{target}`, expected one of: {}", names.join(", "))));
+            return Err(OptionError(format!(
+                "unknown target `{target}`, expected one of: {}",
+                names.join(", ")
+            )));
         }
 
         let settings = apply_build_args(opts, settings)?;
         let prune_settings = settings.prune.clone().unwrap_or_default();
         let prune = Prune {
-            profile: PruneProfile::parse(prune_settings.profile.as_deref().unwrap_or("standard")).map_err(OptionError)?,
+            profile: PruneProfile::parse(prune_settings.profile.as_deref().unwrap_or("standard"))
+                .map_err(OptionError)?,
             keep: prune_settings.keep,
             remove: prune_settings.remove,
         };
         for pattern in prune.keep.iter().chain(&prune.remove) {
-            check_prune_pattern(pattern)?;
+            values::check_prune_pattern(pattern).map_err(OptionError)?;
+        }
+        if let Some(workdir) = &settings.workdir {
+            values::check_workdir(workdir).map_err(OptionError)?;
+        }
+        for name in settings.env.keys() {
+            values::check_variable_name(name).map_err(OptionError)?;
+        }
+        for image in [&settings.builder, &settings.runtime].into_iter().flatten() {
+            values::check_image_reference(image).map_err(OptionError)?;
         }
 
         let mut runtime = RuntimeSettings {
@@ -129,7 +218,11 @@ impl BuildOptions {
             workdir: settings.workdir.clone(),
             user: settings.user.clone(),
             labels: settings.labels.clone(),
-            exposed_ports: settings.expose.iter().map(|port| normalize_port(port)).collect::<Result<_, _>>()?,
+            exposed_ports: settings
+                .expose
+                .iter()
+                .map(|port| values::normalize_port(port).map_err(OptionError))
+                .collect::<Result<_, _>>()?,
         };
         runtime.env.extend(settings.env.clone());
         for (key, value) in opts {
@@ -140,8 +233,14 @@ impl BuildOptions {
 
         Ok(Self {
             target: target.to_owned(),
-            builder_image: settings.builder.clone().unwrap_or_else(|| DEFAULT_BUILDER_IMAGE.to_owned()),
-            runtime_image: settings.runtime.clone().unwrap_or_else(|| DEFAULT_RUNTIME_IMAGE.to_owned()),
+            builder_image: settings
+                .builder
+                .clone()
+                .unwrap_or_else(|| DEFAULT_BUILDER_IMAGE.to_owned()),
+            runtime_image: settings
+                .runtime
+                .clone()
+                .unwrap_or_else(|| DEFAULT_RUNTIME_IMAGE.to_owned()),
             prune,
             runtime,
         })
@@ -149,10 +248,16 @@ impl BuildOptions {
 }
 
 /// Returns the spec's settings with every given build argument applied over them.
-fn apply_build_args(opts: &BTreeMap<String, String>, spec: &ImageSettings) -> Result<ImageSettings, OptionError> {
+fn apply_build_args(
+    opts: &BTreeMap<String, String>,
+    spec: &ImageSettings,
+) -> Result<ImageSettings, OptionError> {
     let mut settings = spec.clone();
     for build_arg in &BUILD_ARGS {
-        let Some(value) = opts.get(&format!("build-arg:{}", build_arg.name)).filter(|v| !v.is_empty()) else {
+        let Some(value) = opts
+            .get(&format!("build-arg:{}", build_arg.name))
+            .filter(|v| !v.is_empty())
+        else {
             continue;
         };
         let name = build_arg.name;
@@ -183,7 +288,9 @@ fn prune_of(settings: &mut ImageSettings) -> &mut PruneSettings {
 fn parse_list(name: &str, value: &str) -> Result<Vec<String>, OptionError> {
     if value.trim_start().starts_with('[') {
         return serde_json::from_str(value).map_err(|error| {
-            OptionError(format!("invalid build argument `{name}`: not a JSON array of strings: {error}"))
+            OptionError(format!(
+                "invalid build argument `{name}`: not a JSON array of strings: {error}"
+            ))
         });
     }
     Ok(value.split_whitespace().map(str::to_owned).collect())
@@ -193,41 +300,20 @@ fn parse_list(name: &str, value: &str) -> Result<Vec<String>, OptionError> {
 fn parse_map(name: &str, value: &str) -> Result<BTreeMap<String, String>, OptionError> {
     if value.trim_start().starts_with('{') {
         return serde_json::from_str(value).map_err(|error| {
-            OptionError(format!("invalid build argument `{name}`: not a JSON object of strings: {error}"))
+            OptionError(format!(
+                "invalid build argument `{name}`: not a JSON object of strings: {error}"
+            ))
         });
     }
     value
         .split_whitespace()
         .map(|word| match word.split_once('=') {
             Some((key, value)) if !key.is_empty() => Ok((key.to_owned(), value.to_owned())),
-            _ => Err(OptionError(format!("invalid build argument `{name}`: `{word}` is not NAME=value"))),
+            _ => Err(OptionError(format!(
+                "invalid build argument `{name}`: `{word}` is not NAME=value"
+            ))),
         })
         .collect()
-}
-
-/// Checks a port (`8000`, `8000/tcp`, `53/udp`) and adds `/tcp` when no protocol is given.
-fn normalize_port(port: &str) -> Result<String, OptionError> {
-    let (number, protocol) = port.split_once('/').unwrap_or((port, "tcp"));
-    let valid_number = number.parse::<u16>().is_ok_and(|n| n > 0);
-    if !valid_number || !matches!(protocol, "tcp" | "udp" | "sctp") {
-        return Err(OptionError(format!(
-            "invalid port `{port}`, expected a number from 1 to 65535 with an optional `/tcp`, `/udp` or `/sctp`"
-        )));
-    }
-    Ok(format!("{number}/{protocol}"))
-}
-
-/// Prune patterns are paths relative to /env; they may not leave it or break the script.
-fn check_prune_pattern(pattern: &str) -> Result<(), OptionError> {
-    let allowed = |c: char| c.is_ascii_alphanumeric() || "._-+/*?[]@".contains(c);
-    let escapes = pattern.starts_with('/') || pattern.split('/').any(|part| part == "..");
-    if pattern.is_empty() || escapes || !pattern.chars().all(allowed) {
-        return Err(OptionError(format!(
-            "invalid prune pattern `{pattern}`: expected a path relative to /env made of letters, digits, \
-             `._-+/@` and the wildcards `*?[]`"
-        )));
-    }
-    Ok(())
 }
 
 #[cfg(test)]
@@ -235,10 +321,16 @@ mod tests {
     use super::*;
 
     fn opts(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-        pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
     }
 
-    fn resolve(pairs: &[(&str, &str)], settings: &ImageSettings) -> Result<BuildOptions, OptionError> {
+    fn resolve(
+        pairs: &[(&str, &str)],
+        settings: &ImageSettings,
+    ) -> Result<BuildOptions, OptionError> {
         BuildOptions::resolve(&opts(pairs), settings, &BTreeMap::new())
     }
 
@@ -258,11 +350,19 @@ mod tests {
             cmd: Some(vec!["from-spec".into()]),
             ..Default::default()
         };
-        let options =
-            resolve(&[("build-arg:BUILDER_IMAGE", "arg/builder"), ("build-arg:CMD", r#"["a", "b c"]"#)], &settings)
-                .unwrap();
+        let options = resolve(
+            &[
+                ("build-arg:BUILDER_IMAGE", "arg/builder"),
+                ("build-arg:CMD", r#"["a", "b c"]"#),
+            ],
+            &settings,
+        )
+        .unwrap();
         assert_eq!(options.builder_image, "arg/builder");
-        assert_eq!(options.runtime.cmd, Some(vec!["a".to_owned(), "b c".to_owned()]));
+        assert_eq!(
+            options.runtime.cmd,
+            Some(vec!["a".to_owned(), "b c".to_owned()])
+        );
     }
 
     #[test]
@@ -280,7 +380,10 @@ mod tests {
             ("build-arg:PRUNE_REMOVE", "share/locale"),
         ];
         let options = resolve(&given, &ImageSettings::default()).unwrap();
-        assert_eq!(options.runtime.entrypoint, Some(vec!["greet".to_owned(), "--loud".to_owned()]));
+        assert_eq!(
+            options.runtime.entrypoint,
+            Some(vec!["greet".to_owned(), "--loud".to_owned()])
+        );
         assert_eq!(options.runtime.env["A"], "1");
         assert_eq!(options.runtime.env["B"], "two");
         assert_eq!(options.runtime.workdir.as_deref(), Some("/work"));
@@ -296,19 +399,38 @@ mod tests {
     #[test]
     fn unknown_target_rejected() {
         let error = resolve(&[("target", "bogus")], &ImageSettings::default()).unwrap_err();
-        assert_eq!(error.0, "unknown target `bogus`, expected one of: runtime, env");
+        assert_eq!(
+            error.0,
+            "unknown target `bogus`, expected one of: runtime, env"
+        );
     }
 
     #[test]
     fn invalid_values_rejected() {
         let cases = [
             ("build-arg:PRUNE", "most", "invalid prune profile `most`"),
-            ("build-arg:CMD", "[unclosed", "invalid build argument `CMD`: not a JSON array"),
-            ("build-arg:ENV", "A=1 B", "invalid build argument `ENV`: `B` is not NAME=value"),
+            (
+                "build-arg:CMD",
+                "[unclosed",
+                "invalid build argument `CMD`: not a JSON array",
+            ),
+            (
+                "build-arg:ENV",
+                "A=1 B",
+                "invalid build argument `ENV`: `B` is not NAME=value",
+            ),
             ("build-arg:EXPOSE", "http", "invalid port `http`"),
             ("build-arg:EXPOSE", "80/icmp", "invalid port `80/icmp`"),
-            ("build-arg:PRUNE_KEEP", "../etc", "invalid prune pattern `../etc`"),
-            ("build-arg:PRUNE_REMOVE", "lib/*;rm", "invalid prune pattern `lib/*;rm`"),
+            (
+                "build-arg:PRUNE_KEEP",
+                "../etc",
+                "invalid prune pattern `../etc`",
+            ),
+            (
+                "build-arg:PRUNE_REMOVE",
+                "lib/*;rm",
+                "invalid prune pattern `lib/*;rm`",
+            ),
         ];
         for (key, value, expected) in cases {
             let error = resolve(&[(key, value)], &ImageSettings::default()).unwrap_err();
@@ -318,7 +440,10 @@ mod tests {
 
     #[test]
     fn labels_from_label_opts() {
-        let settings = ImageSettings { expose: vec!["8000".into()], ..Default::default() };
+        let settings = ImageSettings {
+            expose: vec!["8000".into()],
+            ..Default::default()
+        };
         let options = resolve(&[("label:team", "data")], &settings).unwrap();
         assert_eq!(options.runtime.exposed_ports, ["8000/tcp"]);
         assert_eq!(options.runtime.labels["team"], "data");

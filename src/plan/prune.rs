@@ -69,7 +69,11 @@ mod tests {
 
     fn prune(profile: PruneProfile, keep: &[&str], remove: &[&str]) -> Prune {
         let owned = |list: &[&str]| list.iter().map(|s| (*s).to_owned()).collect();
-        Prune { profile, keep: owned(keep), remove: owned(remove) }
+        Prune {
+            profile,
+            keep: owned(keep),
+            remove: owned(remove),
+        }
     }
 
     #[test]
@@ -79,29 +83,52 @@ mod tests {
 
     #[test]
     fn keep_wraps_the_profile() {
-        let text = script(&prune(PruneProfile::Standard, &["include/keep.h"], &["share/locale"])).unwrap();
+        let text = script(&prune(
+            PruneProfile::Standard,
+            &["include/keep.h"],
+            &["share/locale"],
+        ))
+        .unwrap();
         let saved = text.find("tar -cf").unwrap();
         let profile = text.find("rm -rf conda-meta").unwrap();
         let removed = text.find("rm -rf share/locale").unwrap();
         let restored = text.find("tar -xpf").unwrap();
-        assert!(saved < profile && profile < removed && removed < restored, "{text}");
+        assert!(
+            saved < profile && profile < removed && removed < restored,
+            "{text}"
+        );
     }
 
     #[test]
     fn keep_and_remove_run_in_a_shell() {
         let dir = tempfile::tempdir().unwrap();
         let env = dir.path();
-        for file in ["include/keep.h", "include/drop.h", "share/locale/x.mo", "bin/tool", "lib/libx.a"] {
+        for file in [
+            "include/keep.h",
+            "include/drop.h",
+            "share/locale/x.mo",
+            "bin/tool",
+            "lib/libx.a",
+        ] {
             let path = env.join(file);
             std::fs::create_dir_all(path.parent().unwrap()).unwrap();
             std::fs::write(&path, file).unwrap();
         }
-        let text = script(&prune(PruneProfile::Standard, &["include/keep.*"], &["share/locale"])).unwrap();
+        let text = script(&prune(
+            PruneProfile::Standard,
+            &["include/keep.*"],
+            &["share/locale"],
+        ))
+        .unwrap();
         let archive = dir.path().join("keep.tar");
         let text = text
             .replace(KEEP_ARCHIVE, archive.to_str().unwrap())
             .replace("cd /env", &format!("cd {}", env.display()));
-        let status = std::process::Command::new("sh").arg("-c").arg(&text).status().unwrap();
+        let status = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(&text)
+            .status()
+            .unwrap();
         assert!(status.success());
         assert!(env.join("include/keep.h").exists(), "kept file removed");
         assert!(!env.join("include/drop.h").exists(), "include/ not pruned");

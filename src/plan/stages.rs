@@ -90,8 +90,11 @@ pub fn plan(inputs: &PlanInputs) -> Result<Plan, PlanError> {
     // Create: install the environment into /env, from the lock file when there is one.
     let created = create(inputs, &locals, &builder, &platform, subdir)?;
     if inputs.options.target == "env" {
-        let mut config = inputs.builder.config.clone();
-        config.activate_prefix();
+        let config = ImageConfig::for_debugging(
+            &inputs.builder.config,
+            inputs.platform,
+            &inputs.options.runtime,
+        );
         return Ok(Plan {
             result: created,
             config,
@@ -105,7 +108,10 @@ pub fn plan(inputs: &PlanInputs) -> Result<Plan, PlanError> {
             &platform,
             &created,
             script,
-            format!("[prune] remove files not needed at run time ({})", inputs.options.prune.profile.name()),
+            format!(
+                "[prune] remove files not needed at run time ({})",
+                inputs.options.prune.profile.name()
+            ),
         ),
         None => created,
     };
@@ -173,10 +179,7 @@ fn create(
         },
     ];
     if !locals.is_empty() {
-        let paths: Vec<String> = locals.iter().map(|local| local.path.clone()).collect();
-        let name = format!("[context] load local channels {}", paths.join(", "));
-        let constraints = Constraints::named(name).at(environment.ranges.channels);
-        let context = llb::local("context", inputs.session_id, &paths, false, constraints);
+        let context = local_context(locals, inputs.session_id, environment.ranges.channels);
         for local in locals {
             let selector = format!("/{}", local.path);
             mounts.push(Mount::ReadOnly {
@@ -193,6 +196,8 @@ fn create(
     builder_config.set_env_var("CONDA_ALWAYS_COPY", "true");
     builder_config.set_env_var("MAMBA_ALWAYS_COPY", "true");
     builder_config.set_env_var("CONDA_PKGS_DIRS", PACKAGE_CACHE);
+    // Packages for the target platform, whatever platform the builder image runs on.
+    builder_config.set_env_var("CONDA_SUBDIR", subdir);
     let exec = Exec {
         args: args.clone(),
         env: builder_config.config.env,
@@ -202,8 +207,24 @@ fn create(
         mounts,
     };
     let name = format!("[create] {}", args.join(" "));
-    let outputs = exec.run(Constraints::named(name).at(environment.ranges.dependencies));
+    // Channel lines too: a channel that cannot be read fails this step.
+    let constraints = Constraints::named(name)
+        .at(environment.ranges.channels)
+        .at(environment.ranges.dependencies);
+    let outputs = exec.run(constraints);
     Ok(outputs[0].clone())
+}
+
+/// Returns the build context limited to the local channels' folders.
+pub fn local_context(
+    locals: &[LocalChannel],
+    session_id: &str,
+    channels: Option<SourceRange>,
+) -> Output {
+    let paths: Vec<String> = locals.iter().map(|local| local.path.clone()).collect();
+    let name = format!("[context] load local channels {}", paths.join(", "));
+    let constraints = Constraints::named(name).at(channels);
+    llb::local("context", session_id, &paths, false, constraints)
 }
 
 fn run_shell(

@@ -32,7 +32,10 @@ impl std::error::Error for DeError {}
 
 impl de::Error for DeError {
     fn custom<T: fmt::Display>(message: T) -> Self {
-        Self { message: message.to_string(), position: None }
+        Self {
+            message: message.to_string(),
+            position: None,
+        }
     }
 
     fn invalid_type(unexpected: de::Unexpected, expected: &dyn de::Expected) -> Self {
@@ -43,7 +46,10 @@ impl de::Error for DeError {
             de::Unexpected::Unit => "nothing".to_owned(),
             other => other.to_string(),
         };
-        Self::custom(format_args!("expected {expected}, found {found}"))
+        Self::custom(format_args!(
+            "expected {}, found {found}",
+            plain_expected(&expected.to_string())
+        ))
     }
 
     fn unknown_field(field: &str, expected: &'static [&'static str]) -> Self {
@@ -54,6 +60,18 @@ impl de::Error for DeError {
             message.push_str(&format!("; known keys: {}", expected.join(", ")));
         }
         Self::custom(message)
+    }
+}
+
+/// Rewrites serde's names of expected types in the words of YAML: `struct X` and `a map`
+/// are a mapping, `a sequence` is a list.
+fn plain_expected(expected: &str) -> String {
+    if expected.starts_with("struct ") || expected == "a map" {
+        "a mapping".to_owned()
+    } else if expected == "a sequence" {
+        "a list".to_owned()
+    } else {
+        expected.to_owned()
     }
 }
 
@@ -85,7 +103,10 @@ impl<'de> NodeDeserializer<'de> {
             NodeKind::Scalar { .. } if self.0.is_null() => visitor.visit_unit(),
             NodeKind::Scalar { value, .. } => visitor.visit_borrowed_str(value),
             NodeKind::Sequence(items) => visitor.visit_seq(Items(items.iter())),
-            NodeKind::Mapping(entries) => visitor.visit_map(Entries { entries: entries.iter(), value: None }),
+            NodeKind::Mapping(entries) => visitor.visit_map(Entries {
+                entries: entries.iter(),
+                value: None,
+            }),
         }
     }
 }
@@ -94,7 +115,10 @@ macro_rules! parse_scalar {
     ($method:ident, $visit:ident, $type:ty, $name:literal) => {
         fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
             let position = self.0.start;
-            let parsed = self.scalar().filter(|(_, plain)| *plain).and_then(|(text, _)| text.parse::<$type>().ok());
+            let parsed = self
+                .scalar()
+                .filter(|(_, plain)| *plain)
+                .and_then(|(text, _)| text.parse::<$type>().ok());
             match parsed {
                 Some(value) => visitor.$visit(value),
                 None => Err(de::Error::invalid_type(self.unexpected(), &$name)),
@@ -117,7 +141,10 @@ impl<'de> de::Deserializer<'de> for NodeDeserializer<'de> {
         let position = self.0.start;
         match self.scalar() {
             Some((value, _)) if !self.0.is_null() => visitor.visit_borrowed_str(value),
-            _ => Err(de::Error::invalid_type(self.unexpected_or_null(), &"a string")),
+            _ => Err(de::Error::invalid_type(
+                self.unexpected_or_null(),
+                &"a string",
+            )),
         }
         .map_err(|e: DeError| e.at(position))
     }
@@ -144,7 +171,10 @@ impl<'de> de::Deserializer<'de> for NodeDeserializer<'de> {
         let position = self.0.start;
         match &self.0.kind {
             NodeKind::Sequence(items) => visitor.visit_seq(Items(items.iter())),
-            _ => Err(de::Error::invalid_type(self.unexpected_or_null(), &"a list")),
+            _ => Err(de::Error::invalid_type(
+                self.unexpected_or_null(),
+                &"a list",
+            )),
         }
         .map_err(|e| e.at(position))
     }
@@ -152,8 +182,14 @@ impl<'de> de::Deserializer<'de> for NodeDeserializer<'de> {
     fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
         let position = self.0.start;
         match &self.0.kind {
-            NodeKind::Mapping(entries) => visitor.visit_map(Entries { entries: entries.iter(), value: None }),
-            _ => Err(de::Error::invalid_type(self.unexpected_or_null(), &"a mapping")),
+            NodeKind::Mapping(entries) => visitor.visit_map(Entries {
+                entries: entries.iter(),
+                value: None,
+            }),
+            _ => Err(de::Error::invalid_type(
+                self.unexpected_or_null(),
+                &"a mapping",
+            )),
         }
         .map_err(|e| e.at(position))
     }
@@ -208,9 +244,15 @@ struct Items<'a>(std::slice::Iter<'a, Node>);
 impl<'de> SeqAccess<'de> for Items<'de> {
     type Error = DeError;
 
-    fn next_element_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<Option<T::Value>, DeError> {
+    fn next_element_seed<T: DeserializeSeed<'de>>(
+        &mut self,
+        seed: T,
+    ) -> Result<Option<T::Value>, DeError> {
         match self.0.next() {
-            Some(node) => seed.deserialize(NodeDeserializer(node)).map(Some).map_err(|e| e.at(node.start)),
+            Some(node) => seed
+                .deserialize(NodeDeserializer(node))
+                .map(Some)
+                .map_err(|e| e.at(node.start)),
             None => Ok(None),
         }
     }
@@ -224,18 +266,27 @@ struct Entries<'a> {
 impl<'de> MapAccess<'de> for Entries<'de> {
     type Error = DeError;
 
-    fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>, DeError> {
+    fn next_key_seed<K: DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, DeError> {
         match self.entries.next() {
             Some((key, value)) => {
                 self.value = Some(value);
-                seed.deserialize(NodeDeserializer(key)).map(Some).map_err(|e| e.at(key.start))
+                seed.deserialize(NodeDeserializer(key))
+                    .map(Some)
+                    .map_err(|e| e.at(key.start))
             }
             None => Ok(None),
         }
     }
 
     fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, DeError> {
-        let node = self.value.take().expect("serde asks for a value after its key");
-        seed.deserialize(NodeDeserializer(node)).map_err(|e| e.at(node.start))
+        let node = self
+            .value
+            .take()
+            .expect("serde asks for a value after its key");
+        seed.deserialize(NodeDeserializer(node))
+            .map_err(|e| e.at(node.start))
     }
 }

@@ -5,6 +5,7 @@ mod de;
 mod error;
 mod parse;
 mod suggest;
+pub mod values;
 pub mod yaml;
 
 pub use error::{SourceRange, SpecError, SpecWarning};
@@ -12,7 +13,7 @@ pub use parse::{decode_spec, parse_environment, parse_spec, TOP_LEVEL_KEYS};
 
 use std::collections::BTreeMap;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// A validated `environment.yml`.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -36,7 +37,7 @@ pub struct Environment {
 
 /// The `image:` section: settings of the image built from the environment. Each one can
 /// also be given as a build argument, which wins.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ImageSettings {
     /// Entrypoint of the image; clears the runtime base's `cmd` unless `cmd` is set too.
@@ -67,7 +68,7 @@ pub struct ImageSettings {
 }
 
 /// The prune step: a profile, and paths to keep or also remove.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
 pub struct PruneSettings {
     pub profile: Option<String>,
     pub keep: Vec<String>,
@@ -113,12 +114,19 @@ impl<'de> serde::de::Visitor<'de> for PruneVisitor {
     }
 
     fn visit_str<E: serde::de::Error>(self, value: &str) -> Result<Self::Value, E> {
-        Ok(PruneSettings { profile: Some(value.to_owned()), ..PruneSettings::default() })
+        Ok(PruneSettings {
+            profile: Some(value.to_owned()),
+            ..PruneSettings::default()
+        })
     }
 
     fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
         let fields = PruneFields::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
-        Ok(PruneSettings { profile: fields.profile, keep: fields.keep, remove: fields.remove })
+        Ok(PruneSettings {
+            profile: fields.profile,
+            keep: fields.keep,
+            remove: fields.remove,
+        })
     }
 }
 

@@ -27,7 +27,10 @@ pub struct Node {
 #[derive(Debug, Clone, PartialEq)]
 pub enum NodeKind {
     /// A scalar as written; `plain` is false when it was quoted or a block scalar.
-    Scalar { value: String, plain: bool },
+    Scalar {
+        value: String,
+        plain: bool,
+    },
     Sequence(Vec<Node>),
     Mapping(Vec<(Node, Node)>),
 }
@@ -44,8 +47,12 @@ impl Node {
     pub fn describe(&self) -> &'static str {
         match &self.kind {
             NodeKind::Scalar { value, plain } if *plain && is_null(value) => "null",
-            NodeKind::Scalar { value, plain } if *plain && value.parse::<f64>().is_ok() => "a number",
-            NodeKind::Scalar { value, plain } if *plain && (value == "true" || value == "false") => {
+            NodeKind::Scalar { value, plain } if *plain && value.parse::<f64>().is_ok() => {
+                "a number"
+            }
+            NodeKind::Scalar { value, plain }
+                if *plain && (value == "true" || value == "false") =>
+            {
                 "a boolean"
             }
             NodeKind::Scalar { .. } => "a string",
@@ -73,13 +80,20 @@ fn is_null(value: &str) -> bool {
 }
 
 fn position(marker: &Marker) -> Position {
-    Position { line: marker.line() as u32, column: marker.col() as u32 + 1 }
+    Position {
+        line: marker.line() as u32,
+        column: marker.col() as u32 + 1,
+    }
 }
 
 /// Parses the first document of `text`. Returns `Ok(None)` for a file without a document
 /// (empty, or comments only).
 pub fn parse(text: &str) -> Result<Option<Node>, SyntaxError> {
-    let mut builder = TreeBuilder { parser: Parser::new_from_str(text), anchors: Vec::new(), nodes: 0 };
+    let mut builder = TreeBuilder {
+        parser: Parser::new_from_str(text),
+        anchors: Vec::new(),
+        nodes: 0,
+    };
     let mut document = None;
     loop {
         let (event, marker) = builder.next()?;
@@ -143,7 +157,11 @@ impl TreeBuilder<'_> {
         let node = match event {
             Event::Scalar(value, style, anchor, _) => {
                 let plain = style == TScalarStyle::Plain;
-                let node = Node { kind: NodeKind::Scalar { value, plain }, start, end_line: start.line };
+                let node = Node {
+                    kind: NodeKind::Scalar { value, plain },
+                    start,
+                    end_line: start.line,
+                };
                 self.remember(anchor, &node);
                 node
             }
@@ -156,7 +174,11 @@ impl TreeBuilder<'_> {
                     }
                     items.push(self.node(event, marker)?);
                 };
-                let node = Node { kind: NodeKind::Sequence(items), start, end_line };
+                let node = Node {
+                    kind: NodeKind::Sequence(items),
+                    start,
+                    end_line,
+                };
                 self.remember(anchor, &node);
                 node
             }
@@ -165,7 +187,8 @@ impl TreeBuilder<'_> {
                 let end_line = loop {
                     let (event, marker) = self.next()?;
                     if event == Event::MappingEnd {
-                        let values: Vec<Node> = entries.iter().map(|(_, value)| value.clone()).collect();
+                        let values: Vec<Node> =
+                            entries.iter().map(|(_, value)| value.clone()).collect();
                         break last_line(&values, start.line);
                     }
                     let key = self.node(event, marker)?;
@@ -173,20 +196,32 @@ impl TreeBuilder<'_> {
                     let value = self.node(event, marker)?;
                     entries.push((key, value));
                 };
-                let node = Node { kind: NodeKind::Mapping(entries), start, end_line };
+                let node = Node {
+                    kind: NodeKind::Mapping(entries),
+                    start,
+                    end_line,
+                };
                 self.remember(anchor, &node);
                 node
             }
             Event::Alias(anchor) => {
-                let node = self.anchors.get(anchor).cloned().flatten().ok_or_else(|| SyntaxError {
-                    position: start,
-                    message: "alias to an unknown anchor".to_owned(),
-                })?;
+                let node =
+                    self.anchors
+                        .get(anchor)
+                        .cloned()
+                        .flatten()
+                        .ok_or_else(|| SyntaxError {
+                            position: start,
+                            message: "alias to an unknown anchor".to_owned(),
+                        })?;
                 self.count(count_nodes(&node), &marker)?;
                 Node { start, ..node }
             }
             other => {
-                return Err(SyntaxError { position: start, message: format!("unexpected YAML event {other:?}") })
+                return Err(SyntaxError {
+                    position: start,
+                    message: format!("unexpected YAML event {other:?}"),
+                })
             }
         };
         Ok(node)
@@ -196,14 +231,20 @@ impl TreeBuilder<'_> {
 /// Returns the last line of a collection: its last child's, else its first. The end event
 /// of a block collection comes with the next token, which may be lines further down.
 fn last_line(children: &[Node], start: u32) -> u32 {
-    children.last().map_or(start, |child| child.end_line).max(start)
+    children
+        .last()
+        .map_or(start, |child| child.end_line)
+        .max(start)
 }
 
 fn count_nodes(node: &Node) -> usize {
     1 + match &node.kind {
         NodeKind::Scalar { .. } => 0,
         NodeKind::Sequence(items) => items.iter().map(count_nodes).sum(),
-        NodeKind::Mapping(entries) => entries.iter().map(|(k, v)| count_nodes(k) + count_nodes(v)).sum(),
+        NodeKind::Mapping(entries) => entries
+            .iter()
+            .map(|(k, v)| count_nodes(k) + count_nodes(v))
+            .sum(),
     }
 }
 
@@ -226,7 +267,9 @@ mod tests {
         assert_eq!(entries[0].0.start, Position { line: 1, column: 1 });
         assert_eq!(entries[1].1.start.line, 3);
         assert_eq!(entries[1].1.end_line, 4);
-        let NodeKind::Sequence(items) = &entries[1].1.kind else { panic!() };
+        let NodeKind::Sequence(items) = &entries[1].1.kind else {
+            panic!()
+        };
         assert_eq!(items[1].start, Position { line: 4, column: 5 });
         assert_eq!(entries[2].1.end_line, 5);
     }
@@ -267,7 +310,10 @@ mod tests {
             text.push_str(&format!("a{level}: &a{level} [{items}]\n"));
         }
         let error = parse(&text).unwrap_err();
-        assert!(error.message.contains("more than 100000 YAML nodes"), "{error:?}");
+        assert!(
+            error.message.contains("more than 100000 YAML nodes"),
+            "{error:?}"
+        );
     }
 
     #[test]

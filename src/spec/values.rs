@@ -1,0 +1,73 @@
+//! Checks of single values, shared by the spec parser and the build arguments.
+
+/// Prune profiles, the default first but for `none`.
+pub const PRUNE_PROFILES: [&str; 3] = ["standard", "aggressive", "none"];
+
+/// Checks a port (`8000`, `8000/tcp`, `53/udp`) and returns it with `/tcp` added when it
+/// has no protocol.
+pub fn normalize_port(port: &str) -> Result<String, String> {
+    let (number, protocol) = port.split_once('/').unwrap_or((port, "tcp"));
+    let valid_number = number.parse::<u16>().is_ok_and(|n| n > 0);
+    if !valid_number || !matches!(protocol, "tcp" | "udp" | "sctp") {
+        return Err(format!(
+            "invalid port `{port}`, expected a number from 1 to 65535 with an optional `/tcp`, `/udp` or `/sctp`"
+        ));
+    }
+    Ok(format!("{number}/{protocol}"))
+}
+
+/// Checks the name of an environment variable: not empty, without `=`, spaces or NUL.
+pub fn check_variable_name(name: &str) -> Result<(), String> {
+    if name.is_empty() || name.contains(['=', '\0']) || name.chars().any(char::is_whitespace) {
+        return Err(format!(
+            "invalid variable name `{name}`: it must be non-empty, without `=` or spaces"
+        ));
+    }
+    Ok(())
+}
+
+/// Checks a prune profile name.
+pub fn check_prune_profile(profile: &str) -> Result<(), String> {
+    if PRUNE_PROFILES.contains(&profile) {
+        return Ok(());
+    }
+    Err(format!(
+        "invalid prune profile `{profile}`, expected `none`, `standard` or `aggressive`"
+    ))
+}
+
+/// Checks a prune pattern: a path relative to /env that stays inside it and holds no
+/// character the shell treats specially besides the wildcards, because the prune script
+/// writes patterns unquoted so the shell expands them.
+pub fn check_prune_pattern(pattern: &str) -> Result<(), String> {
+    let allowed = |c: char| c.is_ascii_alphanumeric() || "._-+/*?[]@".contains(c);
+    let escapes = pattern.starts_with('/') || pattern.split('/').any(|part| part == "..");
+    if pattern.is_empty() || escapes || !pattern.chars().all(allowed) {
+        return Err(format!(
+            "invalid prune pattern `{pattern}`: expected a path relative to /env made of letters, digits, \
+             `._-+/@` and the wildcards `*?[]`"
+        ));
+    }
+    Ok(())
+}
+
+/// Checks the working directory: an absolute path.
+pub fn check_workdir(path: &str) -> Result<(), String> {
+    if path.starts_with('/') {
+        return Ok(());
+    }
+    Err(format!(
+        "invalid working directory `{path}`: it must be an absolute path"
+    ))
+}
+
+/// Checks an image reference enough to catch an empty value or a stray space; BuildKit
+/// checks the rest when it resolves the image.
+pub fn check_image_reference(reference: &str) -> Result<(), String> {
+    if reference.is_empty() || reference.chars().any(char::is_whitespace) {
+        return Err(format!(
+            "invalid image reference `{reference}`: expected a name such as `registry/name:tag`, without spaces"
+        ));
+    }
+    Ok(())
+}
