@@ -18,7 +18,7 @@ pub const OUTLINE: &str = "frontend.outline";
 pub const TARGETS_REQUEST: &str = "frontend.targets";
 pub const LINT: &str = "frontend.lint";
 
-/// The subrequests this frontend answers, with their descriptions.
+/// The subrequests this frontend supports, with their descriptions.
 const SUBREQUESTS: [(&str, &str); 4] = [
     (DESCRIBE, "List available subrequests"),
     (
@@ -32,7 +32,7 @@ const SUBREQUESTS: [(&str, &str); 4] = [
 /// Type URL of BuildKit's typed error for an unsupported subrequest (JSON encoded).
 const SUBREQUEST_TYPE_URL: &str = "github.com/moby/buildkit/errdefs.Subrequest+json";
 
-/// Fails with BuildKit's typed error when `request` is not one this frontend answers.
+/// Fails with BuildKit's typed error when this frontend does not support `request`.
 pub fn check_supported(request: &str) -> Result<(), GatewayError> {
     if SUBREQUESTS.iter().any(|(name, _)| *name == request) {
         return Ok(());

@@ -29,7 +29,7 @@ for lib in lib/libpython3*.so*; do
 done
 "#;
 
-/// Where kept paths wait while the profile runs.
+/// Archive of the kept paths while the profile runs.
 const KEEP_ARCHIVE: &str = "/tmp/conda-frontend-keep.tar";
 
 /// Returns the shell script of the prune step, or `None` when it removes nothing. Patterns

@@ -36,7 +36,7 @@ pub fn check_prune_profile(profile: &str) -> Result<(), String> {
     ))
 }
 
-/// Checks a prune pattern: a path relative to /env that stays inside it and holds no
+/// Checks a prune pattern: a path relative to /env that stays inside it, with no
 /// character the shell treats specially besides the wildcards, because the prune script
 /// writes patterns unquoted so the shell expands them.
 pub fn check_prune_pattern(pattern: &str) -> Result<(), String> {
