@@ -20,22 +20,46 @@ const DEFAULT_RUNTIME: &str = "gcr.io/distroless/base-debian12:latest";
 const LOCK_FILE: &str = "conda-linux-64.lock";
 const LOCK: &str = "@EXPLICIT\nfile:///channels/channel/linux-64/greet-1.0-0.tar.bz2\n";
 
-/// The RPCs of a build of the example, in order.
-const BUILD_RPCS: [&str; 9] = [
+/// The RPCs of a build of the example, in order: load the spec and the lock file, check the
+/// local channel in the build context, resolve both images, solve the graph.
+const BUILD_RPCS: [&str; 13] = [
     "Ping",
     "Inputs",
     "Solve",
     "ReadFile",
     "ReadFile",
+    "Solve",
+    "StatFile",
+    "StatFile",
+    "StatFile",
     "ResolveImageConfig",
     "ResolveImageConfig",
     "Solve",
     "Return",
 ];
 
-fn example_spec() -> Vec<u8> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/greet/environment.yml");
+fn example_file(path: &str) -> Vec<u8> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("examples/greet")
+        .join(path);
     std::fs::read(&path).unwrap_or_else(|e| panic!("reading {} failed: {e}", path.display()))
+}
+
+fn example_spec() -> Vec<u8> {
+    example_file("environment.yml")
+}
+
+/// Returns a config whose build context has the repodata files of the example's local channel.
+fn example_context() -> GatewayConfig {
+    let repodata = [
+        "channel/linux-64/repodata.json",
+        "channel/noarch/repodata.json",
+    ];
+    repodata
+        .into_iter()
+        .fold(GatewayConfig::default(), |config, path| {
+            config.with_context_file(path, example_file(path))
+        })
 }
 
 /// Runs the binary against a fake gateway with `config` and checks what every run must
@@ -70,12 +94,29 @@ fn solves(run: &ProcessRun) -> Vec<&api::SolveRequest> {
     calls.collect()
 }
 
+/// Returns the last Solve, the one with the planned graph.
+fn planned_solve(run: &ProcessRun) -> &api::SolveRequest {
+    let solves = solves(run);
+    solves.last().copied().expect("the frontend sent a Solve")
+}
+
 fn read_paths(run: &ProcessRun) -> Vec<(&str, &str)> {
     let calls = run
         .calls
         .iter()
         .filter_map(|recorded| match &recorded.call {
             Call::ReadFile(request) => Some((request.r#ref.as_str(), request.file_path.as_str())),
+            _ => None,
+        });
+    calls.collect()
+}
+
+fn stat_paths(run: &ProcessRun) -> Vec<(&str, &str)> {
+    let calls = run
+        .calls
+        .iter()
+        .filter_map(|recorded| match &recorded.call {
+            Call::StatFile(request) => Some((request.r#ref.as_str(), request.path.as_str())),
             _ => None,
         });
     calls.collect()
@@ -159,7 +200,7 @@ fn local_source_attrs(definition: &pb::Definition, name: &str) -> Vec<(String, S
 
 #[tokio::test]
 async fn example_builds_in_expected_order() {
-    let config = GatewayConfig::default().with_spec_file("environment.yml", example_spec());
+    let config = example_context().with_spec_file("environment.yml", example_spec());
     let run = run(config, &[]).await;
 
     assert_eq!(run.rpcs(), BUILD_RPCS);
@@ -180,6 +221,19 @@ async fn example_builds_in_expected_order() {
             ("local.sharedkeyhint".to_owned(), "dockerfile".to_owned()),
         ]
     );
+    let context = local_source_attrs(definition(solves[1]), "context");
+    assert!(
+        context.contains(&("local.followpaths".to_owned(), r#"["channel"]"#.to_owned())),
+        "{context:?}"
+    );
+    assert_eq!(
+        stat_paths(&run),
+        [
+            ("ref-2", "channel"),
+            ("ref-2", "channel/noarch/repodata.json"),
+            ("ref-2", "channel/linux-64/repodata.json"),
+        ]
+    );
     for solve in &solves {
         assert!(solve.allow_result_return);
         assert!(solve.allow_result_array_ref);
@@ -188,7 +242,7 @@ async fn example_builds_in_expected_order() {
 
     // The result is the graph of the last solve, with the runtime image config.
     let request = returned(&run);
-    assert_eq!(returned_ref(request), "ref-2");
+    assert_eq!(returned_ref(request), "ref-3");
     let metadata = &request.result.as_ref().unwrap().metadata;
     assert_eq!(
         metadata.keys().collect::<Vec<_>>(),
@@ -207,7 +261,7 @@ async fn example_builds_in_expected_order() {
     );
 
     // The planned graph ends in a terminal op that points at an op of the graph.
-    let planned = definition(solves[1]);
+    let planned = definition(solves[2]);
     let ops = decode_ops(planned).unwrap();
     let (_, terminal) = ops.last().unwrap();
     assert!(terminal.op.is_none(), "last op: {terminal:?}");
@@ -245,7 +299,7 @@ async fn example_builds_in_expected_order() {
 
 #[tokio::test]
 async fn filename_opt_reads_spec_in_subfolder() {
-    let config = GatewayConfig::default().with_spec_file("envs/greet.yml", example_spec());
+    let config = example_context().with_spec_file("envs/greet.yml", example_spec());
     let run = run(config, &[("filename", "envs/greet.yml")]).await;
 
     assert_eq!(run.rpcs(), BUILD_RPCS);
@@ -264,13 +318,13 @@ async fn filename_opt_reads_spec_in_subfolder() {
         )),
         "{attrs:?}"
     );
-    assert_eq!(returned_ref(returned(&run)), "ref-2");
+    assert_eq!(returned_ref(returned(&run)), "ref-3");
 }
 
 #[tokio::test]
 async fn builder_image_build_arg_is_resolved() {
     let builder = "localhost:5000/conda-frontend/builder:test";
-    let config = GatewayConfig::default().with_spec_file("environment.yml", example_spec());
+    let config = example_context().with_spec_file("environment.yml", example_spec());
     let run = run(config, &[("build-arg:BUILDER_IMAGE", builder)]).await;
 
     let resolved: Vec<&str> = resolves(&run)
@@ -278,7 +332,7 @@ async fn builder_image_build_arg_is_resolved() {
         .map(|request| request.r#ref.as_str())
         .collect();
     assert_eq!(resolved, [builder, DEFAULT_RUNTIME]);
-    let sources = source_identifiers(definition(solves(&run)[1]));
+    let sources = source_identifiers(definition(planned_solve(&run)));
     let pinned = format!("docker-image://{builder}@{}", image_digest(builder));
     assert!(sources.contains(&pinned), "{pinned} not in {sources:?}");
     let default = format!(
@@ -286,7 +340,7 @@ async fn builder_image_build_arg_is_resolved() {
         image_digest(DEFAULT_BUILDER)
     );
     assert!(!sources.contains(&default), "{sources:?}");
-    assert_eq!(returned_ref(returned(&run)), "ref-2");
+    assert_eq!(returned_ref(returned(&run)), "ref-3");
 }
 
 #[tokio::test]
@@ -323,14 +377,68 @@ async fn malformed_spec_returns_source_error() {
 }
 
 #[tokio::test]
+async fn platform_opt_selects_arm64() {
+    let config = example_context().with_spec_file("environment.yml", example_spec());
+    let run = run(config, &[("platform", "linux/arm64")]).await;
+
+    assert_eq!(run.rpcs(), BUILD_RPCS);
+    assert_eq!(
+        read_paths(&run),
+        [
+            ("ref-1", "environment.yml"),
+            ("ref-1", "conda-linux-aarch64.lock")
+        ]
+    );
+    for request in resolves(&run) {
+        let platform = request.platform.as_ref().unwrap();
+        assert_eq!(platform.os, "linux");
+        assert_eq!(platform.architecture, "arm64");
+    }
+    let request = returned(&run);
+    assert_eq!(returned_ref(request), "ref-3");
+    let metadata = &request.result.as_ref().unwrap().metadata;
+    let config: serde_json::Value =
+        serde_json::from_slice(&metadata["containerimage.config"]).unwrap();
+    assert_eq!(config["architecture"], "arm64");
+}
+
+#[tokio::test]
+async fn missing_local_channel_returns_source_error() {
+    let config = GatewayConfig::default().with_spec_file("environment.yml", example_spec());
+    let run = run(config, &[]).await;
+
+    assert_eq!(
+        run.rpcs(),
+        ["Ping", "Inputs", "Solve", "ReadFile", "ReadFile", "Solve", "StatFile", "Return"]
+    );
+    let error = returned_error(returned(&run));
+    assert_eq!(error.code, 2, "{error:?}");
+    assert!(
+        error
+            .message
+            .starts_with("local channel `./channel` was not found in the build context"),
+        "message: {}",
+        error.message
+    );
+    assert_eq!(error.details.len(), 1, "{error:?}");
+    assert_eq!(
+        error.details[0].type_url,
+        "github.com/moby/buildkit/errdefs.Source+json"
+    );
+    let detail: serde_json::Value = serde_json::from_slice(&error.details[0].value).unwrap();
+    assert_eq!(detail["ranges"][0]["start"]["line"], 5);
+    assert_eq!(detail["ranges"][0]["end"]["line"], 7);
+}
+
+#[tokio::test]
 async fn lock_file_switches_create_command() {
-    let config = GatewayConfig::default()
+    let config = example_context()
         .with_spec_file("environment.yml", example_spec())
         .with_spec_file(LOCK_FILE, LOCK);
     let run = run(config, &[]).await;
 
     assert_eq!(run.rpcs(), BUILD_RPCS);
-    let args = exec_args(definition(solves(&run)[1]));
+    let args = exec_args(definition(planned_solve(&run)));
     let create = format!("/conda-frontend/{LOCK_FILE}");
     let expected = [
         "mamba", "create", "-y", "--copy", "-p", "/env", "--file", &create,
@@ -342,15 +450,15 @@ async fn lock_file_switches_create_command() {
             .any(|args| args.get(1).map(String::as_str) == Some("env")),
         "the environment is still created from the spec: {args:?}"
     );
-    assert_eq!(returned_ref(returned(&run)), "ref-2");
+    assert_eq!(returned_ref(returned(&run)), "ref-3");
 }
 
 #[tokio::test]
 async fn spec_without_lock_uses_env_create() {
-    let config = GatewayConfig::default().with_spec_file("environment.yml", example_spec());
+    let config = example_context().with_spec_file("environment.yml", example_spec());
     let run = run(config, &[]).await;
 
-    let args = exec_args(definition(solves(&run)[1]));
+    let args = exec_args(definition(planned_solve(&run)));
     let expected = [
         "mamba",
         "env",
@@ -381,36 +489,51 @@ async fn describe_subrequest_returns_result_json() {
     let described: serde_json::Value =
         serde_json::from_slice(&result.metadata["result.json"]).unwrap();
     let described = described.as_array().unwrap();
-    assert_eq!(described.len(), 1);
-    assert_eq!(described[0]["name"], "frontend.subrequests.describe");
-    assert_eq!(described[0]["version"], "1.0.0");
-    assert_eq!(described[0]["type"], "rpc");
+    for entry in described {
+        assert_eq!(entry["type"], "rpc", "{entry}");
+        assert!(entry["name"].is_string(), "{entry}");
+        assert!(entry["version"].is_string(), "{entry}");
+    }
+    let describe = described
+        .iter()
+        .find(|entry| entry["name"] == "frontend.subrequests.describe")
+        .unwrap_or_else(|| panic!("describe does not list itself: {described:?}"));
+    assert_eq!(describe["version"], "1.0.0");
 }
 
 #[tokio::test]
 async fn unknown_subrequest_returns_typed_error() {
-    let run = run(
-        GatewayConfig::default(),
-        &[("requestid", "frontend.outline")],
-    )
-    .await;
+    let config = example_context().with_spec_file("environment.yml", example_spec());
+    let run = run(config, &[("requestid", "frontend.no-such-request")]).await;
 
-    assert_eq!(run.rpcs(), ["Ping", "Return"]);
+    // The frontend may read the spec first, but it builds nothing.
+    assert_eq!(run.rpcs()[0], "Ping");
+    assert!(
+        !run.rpcs().contains(&"ResolveImageConfig"),
+        "{:?}",
+        run.rpcs()
+    );
     let error = returned_error(returned(&run));
-    assert_eq!(error.code, 12, "{error:?}");
-    assert_eq!(error.message, "unsupported request frontend.outline");
+    assert_eq!(error.code, 2, "{error:?}");
+    assert_eq!(
+        error.message,
+        "unsupported request frontend.no-such-request"
+    );
     assert_eq!(error.details.len(), 1, "{error:?}");
     assert_eq!(
         error.details[0].type_url,
         "github.com/moby/buildkit/errdefs.Subrequest+json"
     );
     let detail: serde_json::Value = serde_json::from_slice(&error.details[0].value).unwrap();
-    assert_eq!(detail, serde_json::json!({ "name": "frontend.outline" }));
+    assert_eq!(
+        detail,
+        serde_json::json!({ "name": "frontend.no-such-request" })
+    );
 }
 
 #[tokio::test]
 async fn missing_required_cap_returns_error() {
-    let config = GatewayConfig::default()
+    let config = example_context()
         .with_spec_file("environment.yml", example_spec())
         .without_cap("readfile");
     let run = run(config, &[]).await;
@@ -427,14 +550,14 @@ async fn missing_required_cap_returns_error() {
 
 #[tokio::test]
 async fn empty_cap_list_means_baseline_server() {
-    let mut config = GatewayConfig::default().with_spec_file("environment.yml", example_spec());
+    let mut config = example_context().with_spec_file("environment.yml", example_spec());
     config.caps.clear();
     let run = run(config, &[]).await;
 
     // A server without caps predates the Inputs RPC, so the frontend must not call it.
     assert_eq!(run.rpcs()[0], "Ping");
     assert!(!run.rpcs().contains(&"Inputs"), "{:?}", run.rpcs());
-    assert_eq!(returned_ref(returned(&run)), "ref-2");
+    assert_eq!(returned_ref(returned(&run)), "ref-3");
 }
 
 #[tokio::test]
@@ -452,7 +575,7 @@ async fn missing_spec_file_returns_error() {
 
 #[tokio::test]
 async fn in_process_run_matches_binary() {
-    let config = GatewayConfig::default().with_spec_file("environment.yml", example_spec());
+    let config = example_context().with_spec_file("environment.yml", example_spec());
     let in_process = FakeGateway::new(config.clone()).run_in_process(&[]).await;
     let binary = run(config, &[]).await;
 

@@ -1,10 +1,11 @@
 //! A stand-in for BuildKit's gateway server (`LLBBridge`), for tests and benchmarks.
 //!
 //! It records every request in arrival order and returns fixed data, as a BuildKit v0.13 or
-//! later would for a client that shares a spec directory named `dockerfile`. `Solve` returns
-//! `ref-1`, `ref-2` and so on. `ReadFile` serves in-memory files of the spec directory.
-//! `ResolveImageConfig` returns a digest derived from the reference and a minimal config.
-//! Nothing is built, so a `ReadFile` on any other result fails.
+//! later would for a client that shares a spec directory named `dockerfile` and a build
+//! context named `context`. `Solve` returns `ref-1`, `ref-2` and so on. `ReadFile` and
+//! `StatFile` serve in-memory files of those two directories. `ResolveImageConfig` returns a
+//! digest derived from the reference and a minimal config. Nothing is built, so reading any
+//! other result fails.
 //!
 //! It serves one connection, either over an in-memory stream to the library called in this
 //! process, or over the stdin and stdout of a spawned frontend process, as BuildKit does.
@@ -24,7 +25,8 @@ use conda_frontend::proto::gateway::llb_bridge_server::{LlbBridge, LlbBridgeServ
 use conda_frontend::proto::gateway::{
     self as api, ApiCap, InputsRequest, InputsResponse, PingRequest, PongResponse, ReadFileRequest,
     ReadFileResponse, ResolveImageConfigRequest, ResolveImageConfigResponse, ReturnRequest,
-    ReturnResponse, SolveRequest, SolveResponse, WarnRequest, WarnResponse, WorkerRecord,
+    ReturnResponse, SolveRequest, SolveResponse, Stat, StatFileRequest, StatFileResponse,
+    WarnRequest, WarnResponse, WorkerRecord,
 };
 use conda_frontend::proto::pb;
 use prost::Message;
@@ -41,6 +43,12 @@ pub const RUN_TIMEOUT: Duration = Duration::from_secs(20);
 /// The local name under which the client shares the spec directory (buildctl's
 /// `--local dockerfile=DIR`).
 pub const SPEC_LOCAL_NAME: &str = "dockerfile";
+
+/// The local name under which the client shares the build context.
+pub const CONTEXT_LOCAL_NAME: &str = "context";
+
+/// Go's `os.ModeDir` bit, which `Stat.mode` uses for directories.
+pub const GO_MODE_DIR: u32 = 1 << 31;
 
 /// Session ID passed in `BUILDKIT_SESSION_ID`.
 pub const SESSION_ID: &str = "fake-session";
@@ -126,6 +134,8 @@ pub struct GatewayConfig {
     pub worker_platform: pb::Platform,
     /// Files of the client's spec directory, by path relative to it.
     pub spec_files: BTreeMap<String, Vec<u8>>,
+    /// Files of the client's build context, by path relative to it.
+    pub context_files: BTreeMap<String, Vec<u8>>,
     /// `config.Env` of every resolved image.
     pub image_env: Vec<String>,
 }
@@ -144,6 +154,7 @@ impl Default for GatewayConfig {
                 ..Default::default()
             },
             spec_files: BTreeMap::new(),
+            context_files: BTreeMap::new(),
             image_env: vec!["PATH=/usr/local/bin:/usr/bin:/bin".to_owned()],
         }
     }
@@ -153,6 +164,12 @@ impl GatewayConfig {
     /// Adds a file to the spec directory.
     pub fn with_spec_file(mut self, path: &str, data: impl Into<Vec<u8>>) -> Self {
         self.spec_files.insert(path.to_owned(), data.into());
+        self
+    }
+
+    /// Adds a file to the build context.
+    pub fn with_context_file(mut self, path: &str, data: impl Into<Vec<u8>>) -> Self {
+        self.context_files.insert(path.to_owned(), data.into());
         self
     }
 
@@ -170,6 +187,7 @@ pub enum Call {
     Inputs,
     Solve(SolveRequest),
     ReadFile(ReadFileRequest),
+    StatFile(StatFileRequest),
     ResolveImageConfig(ResolveImageConfigRequest),
     Warn(WarnRequest),
     Return(ReturnRequest),
@@ -183,6 +201,7 @@ impl Call {
             Call::Inputs => "Inputs",
             Call::Solve(_) => "Solve",
             Call::ReadFile(_) => "ReadFile",
+            Call::StatFile(_) => "StatFile",
             Call::ResolveImageConfig(_) => "ResolveImageConfig",
             Call::Warn(_) => "Warn",
             Call::Return(_) => "Return",
@@ -257,9 +276,33 @@ fn validate_definition(definition: &pb::Definition, llb_caps: &[String]) -> Resu
     Ok(())
 }
 
-/// Returns the follow paths of the definition when it is the spec directory alone: one
-/// `local://dockerfile` source and the terminal op. `Some(None)` means no path limit.
-fn spec_directory_paths(definition: &pb::Definition) -> Option<Option<Vec<String>>> {
+/// A directory the client shares, as one result of a solve.
+#[derive(Debug, Clone)]
+struct SharedDirectory {
+    /// `dockerfile` or `context`.
+    name: String,
+    /// Paths the client transfers, or `None` for the whole directory.
+    follow_paths: Option<Vec<String>>,
+}
+
+impl SharedDirectory {
+    /// Returns whether the client transfers `path`: a follow path, a path inside one, or a
+    /// parent directory of one.
+    fn transfers(&self, path: &str) -> bool {
+        let Some(follow_paths) = &self.follow_paths else {
+            return true;
+        };
+        follow_paths.iter().any(|listed| {
+            listed == path
+                || path.starts_with(&format!("{listed}/"))
+                || listed.starts_with(&format!("{path}/"))
+        })
+    }
+}
+
+/// Returns the shared directory when the definition is one `local://` source of a directory
+/// this fake serves, followed by the terminal op.
+fn shared_directory(definition: &pb::Definition) -> Option<SharedDirectory> {
     let ops = decode_ops(definition).ok()?;
     if ops.len() != 2 {
         return None;
@@ -267,13 +310,18 @@ fn spec_directory_paths(definition: &pb::Definition) -> Option<Option<Vec<String
     let Some(pb::op::Op::Source(source)) = &ops[0].1.op else {
         return None;
     };
-    if source.identifier != format!("local://{SPEC_LOCAL_NAME}") {
+    let name = source.identifier.strip_prefix("local://")?;
+    if name != SPEC_LOCAL_NAME && name != CONTEXT_LOCAL_NAME {
         return None;
     }
-    match source.attrs.get("local.followpaths") {
-        Some(paths) => Some(Some(serde_json::from_str(paths).ok()?)),
-        None => Some(None),
-    }
+    let follow_paths = match source.attrs.get("local.followpaths") {
+        Some(paths) => Some(serde_json::from_str(paths).ok()?),
+        None => None,
+    };
+    Some(SharedDirectory {
+        name: name.to_owned(),
+        follow_paths,
+    })
 }
 
 /// Mutable state of one server: its settings and what it has seen.
@@ -281,8 +329,46 @@ struct State {
     config: GatewayConfig,
     calls: Vec<Recorded>,
     solves: usize,
-    /// Follow paths of each result that is the spec directory, by ref ID.
-    spec_directories: BTreeMap<String, Option<Vec<String>>>,
+    /// Results that are a shared directory, by ref ID.
+    shared_directories: BTreeMap<String, SharedDirectory>,
+}
+
+/// What a path of a shared directory is.
+enum Entry<'a> {
+    File(&'a [u8]),
+    Directory,
+}
+
+impl State {
+    /// Looks `path` up in the shared directory that `reference` is, as the client transferred
+    /// it. Fails the way BuildKit does for a missing path.
+    fn lookup(&self, reference: &str, path: &str, operation: &str) -> Result<Entry<'_>, Status> {
+        let Some(directory) = self.shared_directories.get(reference) else {
+            return Err(Status::unimplemented(format!(
+                "the fake gateway builds nothing: ref `{reference}` is not a shared directory"
+            )));
+        };
+        let files = match directory.name.as_str() {
+            SPEC_LOCAL_NAME => &self.config.spec_files,
+            _ => &self.config.context_files,
+        };
+        let path = path.trim_start_matches('/').trim_end_matches('/');
+        // NOTE: which gRPC code BuildKit sends for a missing file is not checked here. The
+        // fake sends Unknown, so the frontend has to recognize the message text.
+        let not_found =
+            || Status::unknown(format!("{operation} {path}: no such file or directory"));
+        if !directory.transfers(path) {
+            return Err(not_found());
+        }
+        if let Some(data) = files.get(path) {
+            return Ok(Entry::File(data));
+        }
+        let prefix = format!("{path}/");
+        if path.is_empty() || files.keys().any(|file| file.starts_with(&prefix)) {
+            return Ok(Entry::Directory);
+        }
+        Err(not_found())
+    }
 }
 
 #[derive(Clone)]
@@ -347,8 +433,8 @@ impl LlbBridge for Service {
 
         state.solves += 1;
         let id = format!("ref-{}", state.solves);
-        if let Some(paths) = spec_directory_paths(&definition) {
-            state.spec_directories.insert(id.clone(), paths);
+        if let Some(directory) = shared_directory(&definition) {
+            state.shared_directories.insert(id.clone(), directory);
         }
         let result = api::Result {
             result: Some(api::result::Result::Ref(api::Ref { id, def: None })),
@@ -367,25 +453,12 @@ impl LlbBridge for Service {
         let request = request.into_inner();
         self.record(Call::ReadFile(request.clone()));
         let state = self.state.lock().unwrap();
-        let Some(follow_paths) = state.spec_directories.get(&request.r#ref) else {
-            return Err(Status::unimplemented(format!(
-                "the fake gateway builds nothing: ref `{}` is not the spec directory",
-                request.r#ref
-            )));
-        };
-        let path = request.file_path.trim_start_matches('/');
-        // The client transfers only the follow paths, so other files do not exist.
-        let transferred = match follow_paths {
-            Some(paths) => paths.iter().any(|listed| listed == path),
-            None => true,
-        };
-        let data = match state.config.spec_files.get(path) {
-            Some(data) if transferred => data,
-            // NOTE: which gRPC code BuildKit sends for a missing file is not checked here. The
-            // fake sends Unknown, so the frontend has to recognize the message text.
-            _ => {
+        let data = match state.lookup(&request.r#ref, &request.file_path, "open")? {
+            Entry::File(data) => data,
+            Entry::Directory => {
                 return Err(Status::unknown(format!(
-                    "open {path}: no such file or directory"
+                    "read {}: is a directory",
+                    request.file_path
                 )))
             }
         };
@@ -395,9 +468,28 @@ impl LlbBridge for Service {
                 let end = (start + range.length.max(0) as usize).min(data.len());
                 data[start..end].to_vec()
             }
-            None => data.clone(),
+            None => data.to_vec(),
         };
         Ok(Response::new(ReadFileResponse { data }))
+    }
+
+    async fn stat_file(
+        &self,
+        request: Request<StatFileRequest>,
+    ) -> Result<Response<StatFileResponse>, Status> {
+        let request = request.into_inner();
+        self.record(Call::StatFile(request.clone()));
+        let state = self.state.lock().unwrap();
+        let (mode, size) = match state.lookup(&request.r#ref, &request.path, "lstat")? {
+            Entry::File(data) => (0o644, data.len() as i64),
+            Entry::Directory => (GO_MODE_DIR | 0o755, 0),
+        };
+        let stat = Stat {
+            path: request.path.trim_end_matches('/').to_owned(),
+            mode,
+            size,
+        };
+        Ok(Response::new(StatFileResponse { stat: Some(stat) }))
     }
 
     async fn resolve_image_config(
@@ -603,7 +695,7 @@ impl FakeGateway {
             config,
             calls: Vec::new(),
             solves: 0,
-            spec_directories: BTreeMap::new(),
+            shared_directories: BTreeMap::new(),
         };
         Self {
             state: Arc::new(Mutex::new(state)),
