@@ -122,7 +122,8 @@ pub fn plan(inputs: &PlanInputs) -> Result<Plan, PlanError> {
         .ok_or_else(|| PlanError::new("the runtime image is not resolved", None))?;
     let base = llb::image(&runtime.reference, &platform, Constraints::default());
     let copy_name = format!("[runtime] COPY {PREFIX} {PREFIX}");
-    let result = llb::copy(&base, &pruned, PREFIX, PREFIX).run(Constraints::named(copy_name));
+    let copy = Constraints::named(copy_name).at(inputs.environment.ranges.image);
+    let result = llb::copy(&base, &pruned, PREFIX, PREFIX).run(copy);
     let config =
         ImageConfig::for_runtime(&runtime.config, inputs.platform, &inputs.options.runtime);
     Ok(Plan { result, config })
@@ -159,8 +160,10 @@ fn create(
             )
         }
     };
-    let spec_file = llb::mkfile(&[(&format!("/{file_name}"), 0o644, data.as_bytes())])
-        .run(Constraints::named(format!("[create] write {file_name}")));
+    let spec_file = llb::mkfile(&[(&format!("/{file_name}"), 0o644, data.as_bytes())]).run(
+        Constraints::named(format!("[create] write {file_name}"))
+            .at(environment.ranges.dependencies),
+    );
 
     let mut mounts = vec![
         Mount::Writable {
