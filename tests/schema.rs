@@ -38,20 +38,24 @@ const REJECTED_BY_SCHEMA: [&str; 20] = [
 ];
 
 fn committed_schema() -> Value {
-    let text = std::fs::read_to_string(SCHEMA).unwrap_or_else(|e| panic!("failed to read {SCHEMA}: {e}"));
+    let text =
+        std::fs::read_to_string(SCHEMA).unwrap_or_else(|e| panic!("failed to read {SCHEMA}: {e}"));
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{SCHEMA} is not valid JSON: {e}"))
 }
 
 fn validator() -> jsonschema::Validator {
-    jsonschema::validator_for(&committed_schema()).unwrap_or_else(|e| panic!("{SCHEMA} is not a valid schema: {e}"))
+    jsonschema::validator_for(&committed_schema())
+        .unwrap_or_else(|e| panic!("{SCHEMA} is not a valid schema: {e}"))
 }
 
 /// Reads a YAML fixture as JSON, the data model the schema describes. The byte order mark
 /// is dropped first because serde_yaml reads it as the start of a second document.
 fn fixture_as_json(path: &Path) -> Value {
-    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("failed to read {}: {e}", path.display()));
+    let text = std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("failed to read {}: {e}", path.display()));
     let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
-    serde_yaml::from_str(text).unwrap_or_else(|e| panic!("{} is not JSON-compatible YAML: {e}", path.display()))
+    serde_yaml::from_str(text)
+        .unwrap_or_else(|e| panic!("{} is not JSON-compatible YAML: {e}", path.display()))
 }
 
 fn valid_fixtures() -> Vec<PathBuf> {
@@ -67,11 +71,18 @@ fn valid_fixtures() -> Vec<PathBuf> {
 
 #[test]
 fn committed_schema_is_generator_output() {
-    let output = Command::new(env!("CARGO_BIN_EXE_spec-schema")).output().expect("failed to run spec-schema");
-    assert!(output.status.success(), "spec-schema failed: {}", String::from_utf8_lossy(&output.stderr));
+    let output = Command::new(env!("CARGO_BIN_EXE_spec-schema"))
+        .output()
+        .expect("failed to run spec-schema");
+    assert!(
+        output.status.success(),
+        "spec-schema failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
 
     let generated = String::from_utf8(output.stdout).expect("spec-schema prints UTF-8");
-    let committed = std::fs::read_to_string(SCHEMA).unwrap_or_else(|e| panic!("failed to read {SCHEMA}: {e}"));
+    let committed =
+        std::fs::read_to_string(SCHEMA).unwrap_or_else(|e| panic!("failed to read {SCHEMA}: {e}"));
     assert!(
         generated == committed,
         "{SCHEMA} is out of date; regenerate it with `cargo run -q --bin spec-schema > {SCHEMA}`"
@@ -81,7 +92,9 @@ fn committed_schema_is_generator_output() {
 #[test]
 fn schema_properties_are_top_level_keys() {
     let schema = committed_schema();
-    let properties = schema["properties"].as_object().expect("the schema has top-level properties");
+    let properties = schema["properties"]
+        .as_object()
+        .expect("the schema has top-level properties");
 
     let in_schema: BTreeSet<&str> = properties.keys().map(String::as_str).collect();
     let in_parser: BTreeSet<&str> = TOP_LEVEL_KEYS.into_iter().collect();
@@ -95,10 +108,19 @@ fn schema_accepts_valid_fixtures() {
     for path in valid_fixtures() {
         let instance = fixture_as_json(&path);
         for error in validator.iter_errors(&instance) {
-            failures.push(format!("{}: {} at {}", path.display(), error, error.instance_path()));
+            failures.push(format!(
+                "{}: {} at {}",
+                path.display(),
+                error,
+                error.instance_path()
+            ));
         }
     }
-    assert!(failures.is_empty(), "the schema rejects valid fixtures:\n{}", failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "the schema rejects valid fixtures:\n{}",
+        failures.join("\n")
+    );
 }
 
 #[test]
@@ -111,12 +133,18 @@ fn schema_lists_image_keys_of_valid_fixtures() {
     let mut unknown = Vec::new();
     for path in valid_fixtures() {
         let instance = fixture_as_json(&path);
-        let Some(image) = instance.get("image").and_then(Value::as_object) else { continue };
+        let Some(image) = instance.get("image").and_then(Value::as_object) else {
+            continue;
+        };
         for key in image.keys().filter(|key| !image_keys.contains_key(*key)) {
             unknown.push(format!("{}: image key `{key}`", path.display()));
         }
     }
-    assert!(unknown.is_empty(), "image keys missing from the schema:\n{}", unknown.join("\n"));
+    assert!(
+        unknown.is_empty(),
+        "image keys missing from the schema:\n{}",
+        unknown.join("\n")
+    );
 }
 
 #[test]
@@ -129,5 +157,8 @@ fn schema_rejects_type_errors() {
             accepted.push(name);
         }
     }
-    assert!(accepted.is_empty(), "the schema accepts invalid fixtures: {accepted:?}");
+    assert!(
+        accepted.is_empty(),
+        "the schema accepts invalid fixtures: {accepted:?}"
+    );
 }

@@ -17,7 +17,12 @@ use conda_frontend::spec::{self, Environment, SpecError, SpecWarning};
 const FIXTURES: &str = "tests/fixtures/specs";
 
 /// Invalid fixtures whose mistake concerns the whole file, so the error has no line.
-const WITHOUT_LINE: [&str; 4] = ["empty-file.yml", "missing-dependencies.yml", "utf16-le.utf16le.yml", "utf16-be.utf16be.yml"];
+const WITHOUT_LINE: [&str; 4] = [
+    "empty-file.yml",
+    "missing-dependencies.yml",
+    "utf16-le.utf16le.yml",
+    "utf16-be.utf16be.yml",
+];
 
 const MIN_VALID: usize = 15;
 const MIN_INVALID: usize = 45;
@@ -25,7 +30,11 @@ const MIN_INVALID: usize = 45;
 #[test]
 fn valid_specs_match_snapshots() {
     let files = fixtures("valid");
-    assert!(files.len() >= MIN_VALID, "expected at least {MIN_VALID} valid fixtures, found {}", files.len());
+    assert!(
+        files.len() >= MIN_VALID,
+        "expected at least {MIN_VALID} valid fixtures, found {}",
+        files.len()
+    );
 
     let mut failures = Vec::new();
     for path in &files {
@@ -53,14 +62,20 @@ fn valid_specs_match_snapshots() {
 #[test]
 fn invalid_specs_match_snapshots() {
     let files = fixtures("invalid");
-    assert!(files.len() >= MIN_INVALID, "expected at least {MIN_INVALID} invalid fixtures, found {}", files.len());
+    assert!(
+        files.len() >= MIN_INVALID,
+        "expected at least {MIN_INVALID} invalid fixtures, found {}",
+        files.len()
+    );
 
     let mut failures = Vec::new();
     for path in &files {
         let name = file_name(path);
         let text = std::fs::read_to_string(path).unwrap_or_default();
         if !text.starts_with('#') {
-            failures.push(format!("{name}: the first line must be a comment that names the mistake"));
+            failures.push(format!(
+                "{name}: the first line must be a comment that names the mistake"
+            ));
         }
         let result = match parse_fixture(path) {
             Ok(result) => result,
@@ -71,7 +86,9 @@ fn invalid_specs_match_snapshots() {
         };
         let error = match result {
             Ok((environment, _)) => {
-                failures.push(format!("{name}: expected an error, but it parsed as {environment:#?}"));
+                failures.push(format!(
+                    "{name}: expected an error, but it parsed as {environment:#?}"
+                ));
                 continue;
             }
             Err(error) => error,
@@ -90,17 +107,24 @@ fn invalid_specs_match_snapshots() {
 fn check_location(name: &str, error: &SpecError, rendered: &str) -> Vec<String> {
     let mut failures = Vec::new();
     if !rendered.starts_with(&format!("{name}:")) {
-        failures.push(format!("{name}: the error does not start with the file name: {rendered}"));
+        failures.push(format!(
+            "{name}: the error does not start with the file name: {rendered}"
+        ));
     }
     let expects_line = !WITHOUT_LINE.contains(&name);
     if expects_line && error.line == 0 {
         failures.push(format!("{name}: the error has no line: {rendered}"));
     }
     if expects_line && !rendered.starts_with(&format!("{name}:{}:", error.line)) {
-        failures.push(format!("{name}: the line is missing after the file name: {rendered}"));
+        failures.push(format!(
+            "{name}: the line is missing after the file name: {rendered}"
+        ));
     }
     if !expects_line && error.line != 0 {
-        failures.push(format!("{name}: expected an error about the whole file, got line {}", error.line));
+        failures.push(format!(
+            "{name}: expected an error about the whole file, got line {}",
+            error.line
+        ));
     }
     failures
 }
@@ -108,7 +132,8 @@ fn check_location(name: &str, error: &SpecError, rendered: &str) -> Vec<String> 
 /// Returns the `.yml` files of a fixture folder, sorted by name.
 fn fixtures(folder: &str) -> Vec<PathBuf> {
     let directory = Path::new(FIXTURES).join(folder);
-    let entries = std::fs::read_dir(&directory).unwrap_or_else(|e| panic!("failed to read {}: {e}", directory.display()));
+    let entries = std::fs::read_dir(&directory)
+        .unwrap_or_else(|e| panic!("failed to read {}: {e}", directory.display()));
     let mut files: Vec<PathBuf> = entries
         .map(|entry| entry.unwrap().path())
         .filter(|path| path.extension().is_some_and(|extension| extension == "yml"))
@@ -124,16 +149,19 @@ fn file_name(path: &Path) -> String {
 /// Returns the bytes passed to the parser for a fixture, after applying the conventions in
 /// the file header.
 fn fixture_bytes(path: &Path) -> Vec<u8> {
-    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("failed to read {}: {e}", path.display()));
+    let text = std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("failed to read {}: {e}", path.display()));
     let bytes = replace_byte_escapes(&text);
     let name = file_name(path);
     if name.ends_with(".utf16le.yml") {
-        let text = String::from_utf8(bytes).expect("a UTF-16 fixture is UTF-8 text before encoding");
+        let text =
+            String::from_utf8(bytes).expect("a UTF-16 fixture is UTF-8 text before encoding");
         let mut encoded = vec![0xff, 0xfe];
         encoded.extend(text.encode_utf16().flat_map(u16::to_le_bytes));
         encoded
     } else if name.ends_with(".utf16be.yml") {
-        let text = String::from_utf8(bytes).expect("a UTF-16 fixture is UTF-8 text before encoding");
+        let text =
+            String::from_utf8(bytes).expect("a UTF-16 fixture is UTF-8 text before encoding");
         let mut encoded = vec![0xfe, 0xff];
         encoded.extend(text.encode_utf16().flat_map(u16::to_be_bytes));
         encoded
@@ -148,7 +176,9 @@ fn replace_byte_escapes(text: &str) -> Vec<u8> {
     let mut rest = text;
     while let Some(index) = rest.find("<0x") {
         bytes.extend_from_slice(&rest.as_bytes()[..index]);
-        let escape = rest.get(index..index + 6).filter(|escape| escape.ends_with('>'));
+        let escape = rest
+            .get(index..index + 6)
+            .filter(|escape| escape.ends_with('>'));
         let byte = escape.and_then(|escape| u8::from_str_radix(&escape[3..5], 16).ok());
         match byte {
             Some(byte) => {
@@ -179,7 +209,11 @@ fn parse_fixture(path: &Path) -> Result<ParseResult, String> {
         payload
             .downcast_ref::<String>()
             .cloned()
-            .or_else(|| payload.downcast_ref::<&str>().map(|message| (*message).to_owned()))
+            .or_else(|| {
+                payload
+                    .downcast_ref::<&str>()
+                    .map(|message| (*message).to_owned())
+            })
             .unwrap_or_else(|| "a panic without a message".to_owned())
     })
 }
@@ -202,8 +236,12 @@ fn render_environment(environment: &Environment, warnings: &[SpecWarning]) -> St
     writeln!(out, "warnings:").unwrap();
     for warning in warnings {
         let range = warning.range;
-        writeln!(out, "  - {} (lines {}-{}): {}", warning.rule, range.start_line, range.end_line, warning.message)
-            .unwrap();
+        writeln!(
+            out,
+            "  - {} (lines {}-{}): {}",
+            warning.rule, range.start_line, range.end_line, warning.message
+        )
+        .unwrap();
         if let Some(help) = &warning.help {
             writeln!(out, "    help: {help}").unwrap();
         }
@@ -223,7 +261,8 @@ fn render_list(out: &mut String, key: &str, items: &[String]) {
 fn compare_snapshot(path: &Path, actual: &str) -> Option<String> {
     let snapshot = snapshot_path(path);
     if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
-        std::fs::write(&snapshot, actual).unwrap_or_else(|e| panic!("failed to write {}: {e}", snapshot.display()));
+        std::fs::write(&snapshot, actual)
+            .unwrap_or_else(|e| panic!("failed to write {}: {e}", snapshot.display()));
         return None;
     }
     match std::fs::read_to_string(&snapshot) {
@@ -249,6 +288,10 @@ fn snapshot_path(path: &Path) -> PathBuf {
 
 fn report(failures: &[String]) {
     if !failures.is_empty() {
-        panic!("{} fixture(s) failed:\n\n{}", failures.len(), failures.join("\n\n"));
+        panic!(
+            "{} fixture(s) failed:\n\n{}",
+            failures.len(),
+            failures.join("\n\n")
+        );
     }
 }

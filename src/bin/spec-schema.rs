@@ -9,7 +9,9 @@ use serde_json::{json, Value};
 /// Builds the schema: conda's top-level keys written out here, and `image:` generated from
 /// [`ImageSettings`] so that it follows the struct.
 fn environment_schema() -> Value {
-    let mut generator = SchemaSettings::draft2020_12().for_deserialize().into_generator();
+    let mut generator = SchemaSettings::draft2020_12()
+        .for_deserialize()
+        .into_generator();
     let image = generator.subschema_for::<ImageSettings>();
     let definitions = generator.take_definitions(true);
 

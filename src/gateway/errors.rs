@@ -41,7 +41,11 @@ impl GatewayError {
             0 => CODE_UNKNOWN,
             code => code,
         };
-        status.message = format!("{context}: {}", error.message());
+        let detail = match error.message() {
+            "" => format!("{:?}", error.code()),
+            message => message.to_owned(),
+        };
+        status.message = format!("{context}: {detail}");
         Self(status)
     }
 }

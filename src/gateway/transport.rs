@@ -6,7 +6,8 @@ use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tonic::transport::{Channel, Endpoint, Uri};
 
-/// The largest message either side sends; BuildKit's own limit.
+/// The largest message the frontend sends or accepts, 16 MiB as in BuildKit's Go client.
+/// The server may accept less: Docker 26's BuildKit rejects requests over 4 MiB.
 pub const MAX_MESSAGE_SIZE: usize = 16 << 20;
 
 /// Opens the channel over the process's stdin (BuildKit's frames) and stdout (ours).

@@ -106,6 +106,7 @@ impl<'de> NodeDeserializer<'de> {
             NodeKind::Mapping(entries) => visitor.visit_map(Entries {
                 entries: entries.iter(),
                 value: None,
+                seen: Vec::new(),
             }),
         }
     }
@@ -185,6 +186,7 @@ impl<'de> de::Deserializer<'de> for NodeDeserializer<'de> {
             NodeKind::Mapping(entries) => visitor.visit_map(Entries {
                 entries: entries.iter(),
                 value: None,
+                seen: Vec::new(),
             }),
             _ => Err(de::Error::invalid_type(
                 self.unexpected_or_null(),
@@ -261,6 +263,8 @@ impl<'de> SeqAccess<'de> for Items<'de> {
 struct Entries<'a> {
     entries: std::slice::Iter<'a, (Node, Node)>,
     value: Option<&'a Node>,
+    /// Keys read so far and their lines, to reject a key given twice.
+    seen: Vec<(&'a str, u32)>,
 }
 
 impl<'de> MapAccess<'de> for Entries<'de> {
@@ -272,6 +276,13 @@ impl<'de> MapAccess<'de> for Entries<'de> {
     ) -> Result<Option<K::Value>, DeError> {
         match self.entries.next() {
             Some((key, value)) => {
+                if let Some(name) = key.as_scalar() {
+                    if let Some((_, line)) = self.seen.iter().find(|(seen, _)| *seen == name) {
+                        let message = format!("duplicate key `{name}`, first given on line {line}");
+                        return Err(<DeError as de::Error>::custom(message).at(key.start));
+                    }
+                    self.seen.push((name, key.start.line));
+                }
                 self.value = Some(value);
                 seed.deserialize(NodeDeserializer(key))
                     .map(Some)

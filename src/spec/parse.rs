@@ -310,6 +310,23 @@ impl Validator<'_> {
 
     fn match_spec(&mut self, item: &Node, spec: &str) -> Result<(), SpecError> {
         match MatchSpec::from_str(spec, ParseStrictness::Lenient) {
+            // The lenient parser reads `numpy 2.0 py312 extra` as the build string
+            // `py312 extra`; conda rejects it.
+            Ok(parsed)
+                if parsed
+                    .build
+                    .as_ref()
+                    .is_some_and(|build| build.to_string().contains(' ')) =>
+            {
+                let build = parsed
+                    .build
+                    .as_ref()
+                    .map(ToString::to_string)
+                    .unwrap_or_default();
+                Err(self
+                    .error(item.start, format!("invalid match spec `{spec}`: the build string `{build}` contains a space"))
+                    .with_help("write a conda match spec such as `numpy >=2.0` or `numpy=1.26=py312*`"))
+            }
             Ok(parsed) => {
                 if parsed.version.is_none() && parsed.build.is_none() && parsed.url.is_none() {
                     self.warn(
@@ -726,6 +743,27 @@ image:
     fn byte_order_mark_accepted() {
         let (environment, _) = parse("\u{feff}dependencies: [a]\n").unwrap();
         assert_eq!(environment.dependencies, ["a"]);
+    }
+
+    #[test]
+    fn duplicates_in_nested_mappings_rejected() {
+        let error = parse("dependencies: [a]\nvariables:\n  A: 1\n  A: 2\n").unwrap_err();
+        assert_eq!(error.line, 4);
+        assert_eq!(error.message, "duplicate key `A`, first given on line 3");
+        let error = parse("dependencies: [a]\nimage:\n  cmd: [a]\n  cmd: [b]\n").unwrap_err();
+        assert_eq!(error.line, 4);
+    }
+
+    #[test]
+    fn build_string_with_space_rejected() {
+        let error = parse("dependencies:\n  - numpy 2.0 py312 extra\n").unwrap_err();
+        assert_eq!(error.line, 2);
+        assert!(
+            error
+                .message
+                .ends_with("the build string `py312 extra` contains a space"),
+            "{error}"
+        );
     }
 
     #[test]

@@ -91,6 +91,7 @@ fn position(marker: &Marker) -> Position {
 pub fn parse(text: &str) -> Result<Option<Node>, SyntaxError> {
     let mut builder = TreeBuilder {
         parser: Parser::new_from_str(text),
+        chars: text.chars().collect(),
         anchors: Vec::new(),
         nodes: 0,
     };
@@ -116,6 +117,8 @@ pub fn parse(text: &str) -> Result<Option<Node>, SyntaxError> {
 
 struct TreeBuilder<'a> {
     parser: Parser<std::str::Chars<'a>>,
+    /// The text, for placing empty values; markers count characters.
+    chars: Vec<char>,
     /// Anchored nodes by anchor ID; IDs start at 1.
     anchors: Vec<Option<Node>>,
     nodes: usize,
@@ -127,6 +130,39 @@ impl TreeBuilder<'_> {
             position: position(error.marker()),
             message: error.info().to_owned(),
         })
+    }
+
+    /// Returns the position just after the last non-blank character before `marker`, on a
+    /// line that is not only a comment: where an empty value (`key:` or `-` with nothing
+    /// after it) is.
+    fn after_previous_text(&self, marker: &Marker) -> Position {
+        let mut end = marker.index().min(self.chars.len());
+        loop {
+            let Some(last) = self.chars[..end].iter().rposition(|c| !c.is_whitespace()) else {
+                return position(marker);
+            };
+            let line_start = self.chars[..last]
+                .iter()
+                .rposition(|&c| c == '\n')
+                .map_or(0, |i| i + 1);
+            let first = self.chars[line_start..=last]
+                .iter()
+                .position(|c| !c.is_whitespace());
+            let first_char = first.map(|offset| self.chars[line_start + offset]);
+            let line = self.chars[..last].iter().filter(|&&c| c == '\n').count() + 1;
+            // A comment line, or the dash of the next list item on the marker's own line.
+            let next_item = first_char == Some('-')
+                && first.map(|offset| line_start + offset) == Some(last)
+                && line == marker.line();
+            if first_char == Some('#') || next_item {
+                end = line_start;
+                continue;
+            }
+            return Position {
+                line: line as u32,
+                column: (last - line_start + 2) as u32,
+            };
+        }
     }
 
     fn count(&mut self, count: usize, at: &Marker) -> Result<(), SyntaxError> {
@@ -157,6 +193,12 @@ impl TreeBuilder<'_> {
         let node = match event {
             Event::Scalar(value, style, anchor, _) => {
                 let plain = style == TScalarStyle::Plain;
+                // An empty value is reported at the next token, which may be lines below.
+                let start = if plain && value.is_empty() {
+                    self.after_previous_text(&marker)
+                } else {
+                    start
+                };
                 let node = Node {
                     kind: NodeKind::Scalar { value, plain },
                     start,
@@ -314,6 +356,20 @@ mod tests {
             error.message.contains("more than 100000 YAML nodes"),
             "{error:?}"
         );
+    }
+
+    #[test]
+    fn empty_values_at_their_own_line() {
+        let root = parse("a:\n  - x\n  -\n  - y\n\n# a comment\nb:\n")
+            .unwrap()
+            .unwrap();
+        let entries = mapping(&root);
+        let NodeKind::Sequence(items) = &entries[0].1.kind else {
+            panic!()
+        };
+        assert_eq!(items[1].start.line, 3);
+        assert_eq!(entries[1].1.start.line, 7);
+        assert_eq!(entries[1].1.end_line, 7);
     }
 
     #[test]
