@@ -196,7 +196,7 @@ impl Gateway {
             }
             Err(error) if is_not_found(&error) => Ok(None),
             Err(error) => Err(GatewayError::rpc(
-                &format!("reading `{path}` failed"),
+                &format!("checking `{path}` in the build context failed"),
                 &error,
             )),
         }
