@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Runs the whole path once on a fresh machine: installs and starts the engine and the local
-# registry, builds the frontend and stand-in images, builds examples/greet/environment.yml
-# with `docker buildx build`, and runs the image it made.
+# Runs the whole path once on a fresh machine: sets up the engine and the images
+# (scripts/setup.sh), builds examples/greet/environment.yml with `docker buildx build`, and
+# runs the image it made.
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -9,16 +9,8 @@ cd "$repo"
 
 step() { printf '\n==> %s\n' "$*" >&2; }
 
-step "installing the engine packages"
-scripts/install-engine.sh
-
-step "starting dockerd and the registry on 127.0.0.1:5000"
-scripts/engine.sh start
-eval "$(scripts/engine.sh env)"
+eval "$(scripts/setup.sh)"
 export DOCKER_HOST
-
-step "building the frontend, builder and runtime images"
-scripts/build-images.sh all
 
 step "building the example's local channel"
 python3 scripts/build-fixture-channel.py examples/greet/channel

@@ -1,23 +1,13 @@
 #!/usr/bin/env bash
 # Runs the whole test suite: unit, snapshot and protocol tests, then the end-to-end tests
-# against the real engine, which this script installs, starts and feeds with images first.
+# against the real engine, which scripts/setup.sh installs, starts and feeds with images.
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$repo"
 
-step() { printf '\n==> %s\n' "$*" >&2; }
-
-step "installing the engine packages"
-scripts/install-engine.sh
-
-step "starting dockerd and the registry on 127.0.0.1:5000"
-scripts/engine.sh start
-eval "$(scripts/engine.sh env)"
+eval "$(scripts/setup.sh)"
 export DOCKER_HOST
 
-step "building the frontend, builder and runtime images"
-scripts/build-images.sh all
-
-step "cargo test, end-to-end tests included"
+printf '\n==> %s\n' "cargo test, end-to-end tests included" >&2
 cargo test --locked -- --include-ignored

@@ -163,17 +163,7 @@ impl ImageConfig {
         platform: &Platform,
         settings: &RuntimeSettings,
     ) -> Self {
-        let mut image = base.clone();
-        image.other.remove("created");
-        image.os = platform.os.clone();
-        image.architecture = platform.architecture.clone();
-        image.variant = platform.variant.clone();
-
-        for (key, value) in &settings.env {
-            image.set_env_var(key, value);
-        }
-        // After the user's variables, so that a `PATH` of theirs still gets /env/bin first.
-        image.activate_prefix();
+        let mut image = Self::with_environment(base, platform, settings);
         image.apply_command(settings);
         if let Some(workdir) = &settings.workdir {
             image.config.working_dir = workdir.clone();
@@ -181,7 +171,6 @@ impl ImageConfig {
         if let Some(user) = &settings.user {
             image.config.user = user.clone();
         }
-        image.config.labels.extend(settings.labels.clone());
         for port in &settings.exposed_ports {
             image
                 .config
@@ -204,7 +193,17 @@ impl ImageConfig {
         platform: &Platform,
         settings: &RuntimeSettings,
     ) -> Self {
-        let mut image = builder.clone();
+        Self::with_environment(builder, platform, settings)
+    }
+
+    /// Returns `base` for the target platform, with the variables and labels of the
+    /// settings and the environment activated.
+    fn with_environment(
+        base: &ImageConfig,
+        platform: &Platform,
+        settings: &RuntimeSettings,
+    ) -> Self {
+        let mut image = base.clone();
         image.other.remove("created");
         image.os = platform.os.clone();
         image.architecture = platform.architecture.clone();
@@ -212,6 +211,7 @@ impl ImageConfig {
         for (key, value) in &settings.env {
             image.set_env_var(key, value);
         }
+        // After the user's variables, so that a `PATH` of theirs still gets /env/bin first.
         image.activate_prefix();
         image.config.labels.extend(settings.labels.clone());
         image
