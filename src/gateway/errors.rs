@@ -7,10 +7,9 @@ use serde_json::json;
 use crate::proto::gateway::Status;
 use crate::spec::SourceRange;
 
-/// gRPC codes this frontend returns. Build failures use `Unknown`, because BuildKit prints
-/// any other code's name before the message once for every process the error passes through.
+/// The gRPC code of every error this frontend returns: with any other code, BuildKit prints
+/// the code's name before the message once for every process the error passes through.
 pub const CODE_UNKNOWN: i32 = 2;
-pub const CODE_UNIMPLEMENTED: i32 = 12;
 
 /// Type URL BuildKit registers for a source excerpt attached to an error (JSON encoded).
 const SOURCE_TYPE_URL: &str = "github.com/moby/buildkit/errdefs.Source+json";

@@ -9,6 +9,6 @@ mod options;
 mod transport;
 
 pub use client::{Gateway, ResolvedConfig};
-pub use errors::{source_error, status, GatewayError, CODE_UNIMPLEMENTED, CODE_UNKNOWN};
+pub use errors::{source_error, status, GatewayError, CODE_UNKNOWN};
 pub use options::{FrontendEnv, OPT_PREFIX};
 pub use transport::{connect, connect_stdio};
