@@ -7,7 +7,7 @@ use serde_json::json;
 use crate::proto::gateway::Status;
 use crate::spec::SourceRange;
 
-/// The gRPC code of every error this frontend returns: with any other code, BuildKit prints
+/// The gRPC code of the errors the frontend raises itself: with any other code, BuildKit prints
 /// the code's name before the message once for every process the error passes through.
 pub const CODE_UNKNOWN: i32 = 2;
 
