@@ -89,7 +89,7 @@ impl Platform {
     }
 }
 
-/// What the result image sets on top of its base, after build arguments were applied.
+/// Settings the result image adds to its base, after build arguments were applied.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct RuntimeSettings {
     pub entrypoint: Option<Vec<String>>,
