@@ -85,7 +85,9 @@ pub fn plan(inputs: &PlanInputs) -> Result<Plan, PlanError> {
         os: inputs.platform.os.clone(),
         variant: inputs.platform.variant.clone().unwrap_or_default(),
     };
-    let builder = llb::image(&inputs.builder.reference, &platform, Constraints::default());
+    // Image steps point at the image section, where the images are chosen, when there is one.
+    let image_lines = Constraints::default().at(environment.ranges.image);
+    let builder = llb::image(&inputs.builder.reference, &platform, image_lines.clone());
 
     // Create: install the environment into /env, from the lock file when there is one.
     let created = create(inputs, &locals, &builder, &platform, subdir)?;
@@ -120,7 +122,7 @@ pub fn plan(inputs: &PlanInputs) -> Result<Plan, PlanError> {
     let runtime = inputs
         .runtime
         .ok_or_else(|| PlanError::new("the runtime image is not resolved", None))?;
-    let base = llb::image(&runtime.reference, &platform, Constraints::default());
+    let base = llb::image(&runtime.reference, &platform, image_lines);
     let copy_name = format!("[runtime] COPY {PREFIX} {PREFIX}");
     let copy = Constraints::named(copy_name).at(inputs.environment.ranges.image);
     let result = llb::copy(&base, &pruned, PREFIX, PREFIX).run(copy);
