@@ -297,7 +297,7 @@ impl Validator<'_> {
         for item in items {
             match &item.kind {
                 NodeKind::Scalar { value: spec, .. } if !item.is_null() => self.match_spec(item, spec)?,
-                NodeKind::Mapping(entries) => self.pip_section(item, entries)?,
+                NodeKind::Mapping(entries) => self.pip_section(entries)?,
                 _ => {
                     return Err(self
                         .error(item.start, format!("expected a match spec or a `pip:` list, found {}", item.describe()))
@@ -347,7 +347,7 @@ impl Validator<'_> {
         }
     }
 
-    fn pip_section(&mut self, item: &Node, entries: &[(Node, Node)]) -> Result<(), SpecError> {
+    fn pip_section(&mut self, entries: &[(Node, Node)]) -> Result<(), SpecError> {
         for (key, value) in entries {
             if key.as_scalar() != Some("pip") {
                 let found = key.as_scalar().unwrap_or("?");
@@ -379,7 +379,6 @@ impl Validator<'_> {
                 self.pip_line(line, text.trim())?;
             }
         }
-        let _ = item;
         Ok(())
     }
 
