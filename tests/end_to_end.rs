@@ -432,3 +432,27 @@ fn missing_local_channel_fails_at_its_line() {
     );
     assert!(log.contains("   4 | >>>   - ./no-such-channel"), "{log}");
 }
+
+#[test]
+#[ignore = "needs the engine and images from scripts/test.sh"]
+fn invalid_lock_file_fails_at_its_line() {
+    let _serial = serial();
+    let dir = example_dir();
+    let lock = "# platform: linux-64\n@EXPLICIT\n\
+        file:///channels/channel/linux-64/libgreet-2.0-0.tar.bz2\n\
+        this is not a url\n";
+    std::fs::write(dir.path().join("conda-linux-64.lock"), lock).unwrap();
+    let output = build(dir.path(), "conda-frontend-test/bad-lock:e2e", &[]);
+    let log = text(&output);
+    assert!(!output.status.success(), "{log}");
+    assert!(
+        log.contains(
+            "conda-linux-64.lock:4: `this is not a url` is not the URL of a conda package"
+        ),
+        "{log}"
+    );
+    assert!(
+        log.contains("   4 | >>> this is not a url"),
+        "the lock file's line is not shown:\n{log}"
+    );
+}

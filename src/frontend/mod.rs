@@ -103,8 +103,7 @@ pub async fn run(gateway: &Gateway, env: &FrontendEnv) -> Result<api::Result, Ga
         runtime: runtime.as_ref(),
         session_id: &env.session_id,
     };
-    let planned = plan::plan(&inputs)
-        .map_err(|e| source_error(&e.message, &filename, &loaded.data, e.range))?;
+    let planned = plan::plan(&inputs).map_err(|e| plan_error(&e, &source, &files))?;
     let mut definition = llb::marshal(&planned.result, Some(&source));
     // `no-cache` without a value means every step; this graph has no stage worth naming.
     if env.opts.contains_key("no-cache") {
@@ -173,6 +172,17 @@ async fn check_local_channels(
         }
     }
     Ok(())
+}
+
+/// Turns a planning error into one that shows the lines of the file it is about: the lock
+/// file or the spec.
+fn plan_error(error: &plan::PlanError, source: &SourceFile, files: &SpecFiles) -> GatewayError {
+    match (&error.lock_file, &files.lock) {
+        (Some(_), Some((name, text))) => {
+            source_error(&error.message, name, text.as_bytes(), error.range)
+        }
+        _ => source_error(&error.message, &source.filename, &source.data, error.range),
+    }
 }
 
 /// Turns a spec error into one whose details show the offending lines.

@@ -140,7 +140,9 @@ fn lint_text(warnings: &[SpecWarning], source: &SourceFile) -> String {
                 source.filename, range.start_line, warning.message
             ));
             for number in range.start_line..=range.end_line {
-                let line = lines.get((number as usize).saturating_sub(1)).unwrap_or(&"");
+                let line = lines
+                    .get((number as usize).saturating_sub(1))
+                    .unwrap_or(&"");
                 text.push_str(&format!("  {number:>4} | {line}\n"));
             }
             text.push('\n');

@@ -10,8 +10,16 @@ pub fn lock_file_name(subdir: &str) -> String {
     format!("conda-{subdir}.lock")
 }
 
+/// An invalid lock file: the message, which names the file, and the 1-based line, or 0
+/// when the problem is the whole file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LockError {
+    pub line: u32,
+    pub message: String,
+}
+
 /// Returns the package names a lock file installs, or an error naming the bad line.
-pub fn locked_packages(file_name: &str, text: &str) -> Result<Vec<String>, String> {
+pub fn locked_packages(file_name: &str, text: &str) -> Result<Vec<String>, LockError> {
     let mut explicit = false;
     let mut names = Vec::new();
     for (index, line) in text.lines().enumerate() {
@@ -23,11 +31,15 @@ pub fn locked_packages(file_name: &str, text: &str) -> Result<Vec<String>, Strin
             explicit = true;
             continue;
         }
+        let error = |message: String| LockError {
+            line: index as u32 + 1,
+            message,
+        };
         if !explicit {
-            return Err(format!(
+            return Err(error(format!(
                 "{file_name}:{}: expected `@EXPLICIT` before the first package URL",
                 index + 1
-            ));
+            )));
         }
         let url = line.split('#').next().unwrap_or(line);
         let file = url.rsplit('/').next().unwrap_or(url);
@@ -39,18 +51,19 @@ pub fn locked_packages(file_name: &str, text: &str) -> Result<Vec<String>, Strin
         match name {
             Some(name) if !name.is_empty() => names.push(name.to_owned()),
             _ => {
-                return Err(format!(
+                return Err(error(format!(
                     "{file_name}:{}: `{line}` is not the URL of a conda package \
                      (`…/<name>-<version>-<build>.conda` or `.tar.bz2`)",
                     index + 1
-                ))
+                )))
             }
         }
     }
     if !explicit {
-        return Err(format!(
-            "{file_name}: no `@EXPLICIT` line; this is not an explicit lock file"
-        ));
+        return Err(LockError {
+            line: 0,
+            message: format!("{file_name}: no `@EXPLICIT` line; this is not an explicit lock file"),
+        });
     }
     Ok(names)
 }
@@ -96,6 +109,8 @@ mod tests {
     #[test]
     fn missing_explicit_rejected() {
         let error = locked_packages("x.lock", "file:///a/b-1-0.conda\n").unwrap_err();
+        assert_eq!(error.line, 1);
+        let error = error.message;
         assert_eq!(
             error,
             "x.lock:1: expected `@EXPLICIT` before the first package URL"
@@ -105,6 +120,8 @@ mod tests {
     #[test]
     fn bad_url_rejected_with_line() {
         let error = locked_packages("x.lock", "@EXPLICIT\nnot-a-package\n").unwrap_err();
+        assert_eq!(error.line, 2);
+        let error = error.message;
         assert!(
             error.starts_with("x.lock:2: `not-a-package` is not the URL"),
             "{error}"

@@ -8,6 +8,6 @@ mod prune;
 mod stages;
 
 pub use channels::{local_channel, local_channels, LocalChannel, CHANNELS_MOUNT};
-pub use lock::{check_fresh, lock_file_name, locked_packages};
+pub use lock::{check_fresh, lock_file_name, locked_packages, LockError};
 pub use options::*;
 pub use stages::{local_context, plan, Plan, PlanError, PlanInputs, ResolvedImage, SpecFiles};

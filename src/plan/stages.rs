@@ -56,6 +56,8 @@ pub struct Plan {
 pub struct PlanError {
     pub message: String,
     pub range: Option<SourceRange>,
+    /// The lock file the range is in; `None` when it is in the spec.
+    pub lock_file: Option<String>,
 }
 
 impl PlanError {
@@ -63,6 +65,7 @@ impl PlanError {
         Self {
             message: message.into(),
             range,
+            lock_file: None,
         }
     }
 }
@@ -141,7 +144,11 @@ fn create(
     let environment = inputs.environment;
     let (file_name, data, args) = match &inputs.files.lock {
         Some((name, text)) => {
-            let locked = locked_packages(name, text).map_err(|e| PlanError::new(e, None))?;
+            let locked = locked_packages(name, text).map_err(|e| PlanError {
+                range: (e.line > 0).then(|| SourceRange::line(e.line)),
+                message: e.message,
+                lock_file: Some(name.clone()),
+            })?;
             check_fresh(environment, name, &locked)
                 .map_err(|e| PlanError::new(e, environment.ranges.dependencies))?;
             let path = format!("{SPEC_MOUNT}/{name}");
