@@ -40,7 +40,7 @@ fn main() {
         .unwrap_or_else(|e| panic!("reading {} failed: {e}", spec_path.display()));
     let mut config = GatewayConfig::default().with_spec_file("environment.yml", spec);
     // The frontend checks that the example's local channel has repodata files, and reads
-    // nothing in them, so an empty channel's repodata stands in for the built channel.
+    // nothing in them, so an empty channel's repodata replaces the built channel.
     let empty_repodata = br#"{"info": {}, "packages": {}, "packages.conda": {}}"#;
     for path in [
         "channel/linux-64/repodata.json",

@@ -2,7 +2,7 @@
 //! BuildKit, the frontend image pulled from the local registry, and the built image run.
 //!
 //! These tests need the engine, the registry and the images that `scripts/test.sh` starts
-//! and builds, so they are ignored by a plain `cargo test`; `scripts/test.sh` runs them with
+//! and builds, so they are ignored by a plain `cargo test`. `scripts/test.sh` runs them with
 //! `--include-ignored`. The builder image is a stand-in for condaforge/miniforge3 whose
 //! `mamba` is this project's installer (`conda-install`): CI does not exercise upstream mamba.
 

@@ -51,7 +51,7 @@ fn example_spec() -> Vec<u8> {
 
 /// Returns a config whose build context has the repodata files of the example's local
 /// channel. The frontend only checks that they exist, so an empty channel's repodata
-/// stands in for the channel, which is built only by the scripts.
+/// replaces the channel, which only the scripts build.
 fn example_context() -> GatewayConfig {
     let repodata = [
         "channel/linux-64/repodata.json",

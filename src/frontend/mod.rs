@@ -123,8 +123,8 @@ pub async fn run(gateway: &Gateway, env: &FrontendEnv) -> Result<api::Result, Ga
     })
 }
 
-/// Fails when a local channel is not a folder of the build context with repodata, with the
-/// channel lines shown; otherwise the failure would come from inside the installer.
+/// Fails, showing the channel lines, when a local channel is not a folder of the build
+/// context with repodata. Without this check the failure would come from inside the installer.
 async fn check_local_channels(
     gateway: &Gateway,
     env: &FrontendEnv,

@@ -70,7 +70,7 @@ pub fn marshal(result: &Output, source: Option<&SourceFile>) -> pb::Definition {
 }
 
 /// Marks every op of the definition to run again instead of coming from the cache, as
-/// `--no-cache` asks. The cache flag is metadata, so digests do not change.
+/// `--no-cache` requests. The cache flag is metadata, so digests do not change.
 pub fn ignore_cache(definition: &mut pb::Definition) {
     for metadata in definition.metadata.values_mut() {
         metadata.ignore_cache = true;
@@ -87,7 +87,8 @@ fn visit(vertex: &Rc<Vertex>, seen: &mut HashSet<String>, ordered: &mut Vec<Rc<V
     ordered.push(vertex.clone());
 }
 
-/// A source-map entry: 1-based lines, character 0, as BuildKit's Dockerfile frontend writes.
+/// Returns a source-map entry: 1-based lines, character 0, as BuildKit's Dockerfile frontend
+/// writes them.
 fn location(ranges: &[SourceRange]) -> pb::Locations {
     let position = |line: u32| {
         Some(pb::Position {
@@ -117,7 +118,7 @@ pub fn render(definition: &pb::Definition) -> String {
     let mut names = BTreeMap::new();
     for (index, bytes) in definition.def.iter().enumerate() {
         let digest = digest_of(bytes);
-        let op = pb::Op::decode(bytes.as_slice()).expect("the definition holds marshalled ops");
+        let op = pb::Op::decode(bytes.as_slice()).expect("the definition contains marshalled ops");
         let short = format!("op{index}");
         let metadata = definition.metadata.get(&digest);
         let name = metadata.and_then(|meta| meta.description.get(CUSTOM_NAME));

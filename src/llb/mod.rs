@@ -1,5 +1,5 @@
 //! LLB: the build graph BuildKit solves. Ops are marshalled when they are created, so each
-//! [`Output`] already knows the digest of the op that produces it.
+//! [`Output`] already has the digest of the op that produces it.
 //!
 //! Marshalling is deterministic (fields in number order, maps sorted by key), so the same
 //! graph always has the same digests, the ones BuildKit computes when it re-marshals an op.
@@ -25,7 +25,7 @@ use sha2::{Digest, Sha256};
 use crate::proto::pb;
 use crate::spec::SourceRange;
 
-/// One marshalled op with what the definition says about it.
+/// One marshalled op with its metadata and source lines.
 #[derive(Debug)]
 pub struct Vertex {
     pub digest: String,

@@ -22,7 +22,8 @@ pub fn image(reference: &str, platform: &pb::Platform, constraints: Constraints)
     }
 }
 
-/// A directory the client shares in the build session under `name`, limited to `follow_paths`.
+/// Returns a directory the client shares in the build session under `name`, limited to
+/// `follow_paths`.
 pub fn local(
     name: &str,
     session_id: &str,

@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use crate::spec::Environment;
 
-/// Where local channels are mounted in the create step; `./channel` becomes
+/// Mount point of local channels in the create step: `./channel` becomes
 /// `/channels/channel`, so lock files can name packages as `file:///channels/channel/…`.
 pub const CHANNELS_MOUNT: &str = "/channels";
 
@@ -74,8 +74,8 @@ enum InstallerDependency<'a> {
     Pip { pip: Vec<&'a str> },
 }
 
-/// Writes the spec the create step installs: the user's channels (local ones as mounted
-/// `file://` URLs), dependencies and pip list; image settings and variables are left out.
+/// Writes the spec the create step installs: the user's channels, dependencies and pip list.
+/// Local channels become their mounted `file://` URLs. Image settings and variables are left out.
 pub fn installer_spec(
     environment: &Environment,
     locals: &[LocalChannel],

@@ -5,7 +5,7 @@ use rattler_conda_types::{MatchSpec, ParseStrictness};
 
 use crate::spec::Environment;
 
-/// The lock file for a conda subdir, looked for beside the spec.
+/// Returns the name of the lock file for a conda subdir, which is looked for beside the spec.
 pub fn lock_file_name(subdir: &str) -> String {
     format!("conda-{subdir}.lock")
 }

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use crate::image::RuntimeSettings;
+pub use crate::spec::values::PruneProfile;
 use crate::spec::{values, ImageSettings, PruneSettings};
 
 /// The builder image used when neither the spec nor a build argument names one.
@@ -117,35 +118,6 @@ pub const TARGETS: [(&str, &str); 2] = [
         "The builder image with the unpruned environment at /env, for debugging",
     ),
 ];
-
-/// How much of the environment the prune step removes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PruneProfile {
-    None,
-    Standard,
-    Aggressive,
-}
-
-impl PruneProfile {
-    pub fn parse(value: &str) -> Result<Self, String> {
-        match value {
-            "none" => Ok(Self::None),
-            "standard" => Ok(Self::Standard),
-            "aggressive" => Ok(Self::Aggressive),
-            other => Err(format!(
-                "invalid prune profile `{other}`, expected `none`, `standard` or `aggressive`"
-            )),
-        }
-    }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::None => "none",
-            Self::Standard => "standard",
-            Self::Aggressive => "aggressive",
-        }
-    }
-}
 
 /// The prune step as planned: a profile and the user's patterns.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -367,7 +339,7 @@ mod tests {
 
     #[test]
     fn every_setting_has_build_argument() {
-        let given = [
+        let build_args = [
             ("build-arg:ENTRYPOINT", "greet --loud"),
             ("build-arg:ENV", "A=1 B=two"),
             ("build-arg:WORKDIR", "/work"),
@@ -379,7 +351,7 @@ mod tests {
             ("build-arg:PRUNE_KEEP", "share/terminfo/x/*"),
             ("build-arg:PRUNE_REMOVE", "share/locale"),
         ];
-        let options = resolve(&given, &ImageSettings::default()).unwrap();
+        let options = resolve(&build_args, &ImageSettings::default()).unwrap();
         assert_eq!(
             options.runtime.entrypoint,
             Some(vec!["greet".to_owned(), "--loud".to_owned()])

@@ -46,7 +46,7 @@ impl SpecError {
         self
     }
 
-    /// The lines of the file to show beside the message.
+    /// Returns the lines of the file to show beside the message.
     pub fn range(&self) -> Option<SourceRange> {
         (self.line > 0).then(|| SourceRange::line(self.line))
     }

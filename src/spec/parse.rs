@@ -267,12 +267,12 @@ impl Validator<'_> {
     }
 
     /// Reads a list of strings; `null` (a key with nothing after it) is an empty list.
-    fn string_list(&self, value: &Node, key: &str, what: &str) -> Result<Vec<String>, SpecError> {
+    fn string_list(&self, value: &Node, key: &str, item_kind: &str) -> Result<Vec<String>, SpecError> {
         let items: Option<Vec<String>> = from_node(value).map_err(|e| {
             self.de_error(
                 e,
                 value.start,
-                &format!("list the {what} under `{key}:`, one per line with `- `"),
+                &format!("list the {item_kind} under `{key}:`, one per line with `- `"),
             )
         })?;
         Ok(items.unwrap_or_default())

@@ -1,7 +1,33 @@
 //! Checks of single values, shared by the spec parser and the build arguments.
 
-/// Prune profiles, the default first but for `none`.
-pub const PRUNE_PROFILES: [&str; 3] = ["standard", "aggressive", "none"];
+/// How much of the environment the prune step removes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PruneProfile {
+    None,
+    Standard,
+    Aggressive,
+}
+
+impl PruneProfile {
+    pub fn parse(value: &str) -> Result<Self, String> {
+        match value {
+            "none" => Ok(Self::None),
+            "standard" => Ok(Self::Standard),
+            "aggressive" => Ok(Self::Aggressive),
+            other => Err(format!(
+                "invalid prune profile `{other}`, expected `none`, `standard` or `aggressive`"
+            )),
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::None => "none",
+            Self::Standard => "standard",
+            Self::Aggressive => "aggressive",
+        }
+    }
+}
 
 /// Checks a port (`8000`, `8000/tcp`, `53/udp`) and returns it with `/tcp` added when it
 /// has no protocol.
@@ -28,12 +54,7 @@ pub fn check_variable_name(name: &str) -> Result<(), String> {
 
 /// Checks a prune profile name.
 pub fn check_prune_profile(profile: &str) -> Result<(), String> {
-    if PRUNE_PROFILES.contains(&profile) {
-        return Ok(());
-    }
-    Err(format!(
-        "invalid prune profile `{profile}`, expected `none`, `standard` or `aggressive`"
-    ))
+    PruneProfile::parse(profile).map(|_| ())
 }
 
 /// Checks a prune pattern: a path relative to /env that stays inside it, with no
